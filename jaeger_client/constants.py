@@ -1,0 +1,83 @@
+"""Wire strings, tag keys and defaults; each appears once, here."""
+
+from __future__ import annotations
+
+import sys
+
+from . import __version__
+
+# --- client identity -------------------------------------------------------------------------
+JAEGER_CLIENT_VERSION = f"Python-{__version__}"
+
+# --- span context flags (jaeger.thrift Span.flags) -----------------------------------------------
+SAMPLED_FLAG = 0x01
+DEBUG_FLAG = 0x02
+
+# --- id sizes ------------------------------------------------------------------------------------
+_max_id_bits = 64
+_max_trace_id_bits = 128
+MAX_ID_BITS = _max_id_bits
+MAX_TRACE_ID_BITS = _max_trace_id_bits
+MAX_ID = (1 << 64) - 1
+MAX_TRACE_ID = (1 << 128) - 1
+
+# --- propagation headers --------------------------------------------------------------------------
+TRACE_ID_HEADER = "uber-trace-id"
+BAGGAGE_HEADER_PREFIX = "uberctx-"
+DEBUG_ID_HEADER_KEY = "jaeger-debug-id"
+BAGGAGE_HEADER_KEY = "jaeger-baggage"
+# B3 multi-header names (matched case-insensitively on extract)
+B3_TRACE_ID = "X-B3-TraceId"
+B3_SPAN_ID = "X-B3-SpanId"
+B3_PARENT_SPAN_ID = "X-B3-ParentSpanId"
+B3_SAMPLED = "X-B3-Sampled"
+B3_FLAGS = "X-B3-Flags"
+B3_SINGLE_HEADER = "b3"
+W3C_TRACEPARENT = "traceparent"
+W3C_TRACESTATE = "tracestate"
+ZIPKIN_SPAN_FORMAT = "zipkin-span-format"
+
+# --- baggage bounds (W3C baggage limits, as Go's binary codec uses) --------------------------------
+MAX_BAGGAGE_ITEMS = 180
+MAX_BAGGAGE_ITEM_BYTES = 4096
+MAX_BAGGAGE_HEADER_BYTES = 8192
+DEFAULT_BAGGAGE_MAX_VALUE_LENGTH = 2048
+
+# --- process and span tag keys ---------------------------------------------------------------------
+JAEGER_VERSION_TAG_KEY = "jaeger.version"
+JAEGER_HOSTNAME_TAG_KEY = "hostname"
+JAEGER_IP_TAG_KEY = "ip"
+CLIENT_UUID_TAG_KEY = "client-uuid"
+SAMPLER_TYPE_TAG_KEY = "sampler.type"
+SAMPLER_PARAM_TAG_KEY = "sampler.param"
+
+SAMPLER_TYPE_CONST = "const"
+SAMPLER_TYPE_PROBABILISTIC = "probabilistic"
+SAMPLER_TYPE_RATE_LIMITING = "ratelimiting"
+SAMPLER_TYPE_LOWER_BOUND = "lowerbound"
+SAMPLER_TYPE_REMOTE = "remote"
+
+# --- defaults ---------------------------------------------------------------------------------------
+DEFAULT_REPORTING_HOST = "localhost"
+DEFAULT_REPORTING_PORT = 6831
+DEFAULT_SAMPLING_PORT = 5778
+DEFAULT_THROTTLER_PORT = DEFAULT_SAMPLING_PORT
+DEFAULT_SAMPLING_INTERVAL = 60
+DEFAULT_SAMPLING_PROBABILITY = 0.001
+DEFAULT_LOWER_BOUND = 1.0 / (10.0 * 60.0)  # one trace per ten minutes
+DEFAULT_MAX_OPERATIONS = 2000
+DEFAULT_FLUSH_INTERVAL = 1
+DEFAULT_THROTTLER_REFRESH_INTERVAL = 5
+MAX_TAG_VALUE_LENGTH = 1024
+MAX_TRACEBACK_LENGTH = 4096
+# Per-span caps: bound memory and datagram size for runaway instrumentation (OTel uses 128 each).
+DEFAULT_MAX_TAGS_PER_SPAN = 1024
+DEFAULT_MAX_LOGS_PER_SPAN = 1024
+DEFAULT_MAX_FIELDS_PER_LOG = 128
+# UDP: jaeger-agent and the OTel Collector's jaeger receiver drop datagrams over 65,000 bytes.
+UDP_MAX_PACKET_SIZE = 65000
+UDP_MAX_PAYLOAD_IPV4 = 65507
+UDP_MAX_PAYLOAD_IPV6 = 65527
+
+LOGGER_NAME = "jaeger_tracing"
+MAX_SIGNED_I64 = sys.maxsize

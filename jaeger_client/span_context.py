@@ -1,0 +1,92 @@
+"""SpanContext: the propagated part of a span (ids, flags, baggage, debug id)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Optional
+
+import opentracing
+
+from .constants import DEBUG_FLAG, SAMPLED_FLAG
+
+__all__ = ["SpanContext"]
+
+_EMPTY_BAGGAGE: Mapping[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
+
+
+class SpanContext(opentracing.SpanContext):
+    """Trace id, span id, parent id, flags and baggage.
+
+    Baggage is copy-on-write: ``with_baggage_item`` returns a new context, so a context handed to
+    another thread or process never changes under it. ``flags`` stays a plain attribute because
+    upstream (and ``sampling.priority``) update it in place on the span that owns it.
+    """
+
+    __slots__ = ("_baggage", "_debug_id", "flags", "parent_id", "span_id", "trace_id")
+
+    def __init__(
+        self,
+        trace_id: Optional[int],
+        span_id: Optional[int],
+        parent_id: Optional[int],
+        flags: Optional[int],
+        baggage: Optional[dict[str, str]] = None,
+        debug_id: Optional[str] = None,
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id or None
+        self.flags = flags
+        self._baggage = baggage or _EMPTY_BAGGAGE
+        self._debug_id = debug_id
+
+    @property
+    def baggage(self) -> Mapping[str, str]:
+        return self._baggage
+
+    @property
+    def debug_id(self) -> Optional[str]:
+        return self._debug_id
+
+    @property
+    def has_trace(self) -> bool:
+        return bool(self.trace_id and self.span_id and self.flags is not None)
+
+    @property
+    def is_debug_id_container_only(self) -> bool:
+        return not self.trace_id and self._debug_id is not None
+
+    @property
+    def is_sampled(self) -> bool:
+        return bool((self.flags or 0) & SAMPLED_FLAG)
+
+    @property
+    def is_debug(self) -> bool:
+        return bool((self.flags or 0) & DEBUG_FLAG)
+
+    def with_baggage_item(self, key: str, value: Optional[str]) -> SpanContext:
+        """Return a copy with ``key`` set to ``value``; ``None`` removes the key."""
+        baggage = dict(self._baggage)
+        if value is None:
+            baggage.pop(key, None)
+        else:
+            baggage[key] = value
+        return SpanContext(
+            trace_id=self.trace_id,
+            span_id=self.span_id,
+            parent_id=self.parent_id,
+            flags=self.flags,
+            baggage=baggage,
+            debug_id=self._debug_id,
+        )
+
+    @staticmethod
+    def with_debug_id(debug_id: str) -> SpanContext:
+        """A context that carries only a ``jaeger-debug-id`` correlation id (no trace)."""
+        return SpanContext(trace_id=None, span_id=None, parent_id=None, flags=None, debug_id=debug_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"SpanContext({self.trace_id or 0:x}:{self.span_id or 0:x}:"
+            f"{self.parent_id or 0:x}:{self.flags or 0:x})"
+        )

@@ -1,0 +1,75 @@
+"""Shared fixtures: loopback agent sockets, Thrift decoding with thrift's own protocol classes."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import pytest
+from thrift.protocol import TCompactProtocol
+from thrift.Thrift import TMessageType
+from thrift.transport import TTransport
+
+from jaeger_client.thrift_gen.agent import Agent
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005) -> Any:
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes; return the value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def decode_emit_batch(packet: bytes) -> Any:
+    """Decode one UDP datagram as an ``Agent.emitBatch`` compact message; return the Batch.
+
+    Uses thrift's pure-Python ``TCompactProtocol`` (not the accelerated encoder the client uses).
+    """
+    transport = TTransport.TMemoryBuffer(packet)
+    protocol = TCompactProtocol.TCompactProtocol(transport)
+    name, mtype, _seqid = protocol.readMessageBegin()
+    assert name == "emitBatch", name
+    assert mtype == TMessageType.ONEWAY, mtype
+    args = Agent.emitBatch_args()
+    args.read(protocol)
+    protocol.readMessageEnd()
+    assert transport._buffer.tell() == len(packet), "trailing bytes after the message"
+    return args.batch
+
+
+@pytest.fixture
+def agent_udp() -> Iterator[socket.socket]:
+    """A UDP socket on 127.0.0.1:<free port> standing in for the agent's compact port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5.0)
+    yield sock
+    sock.close()
+
+
+def receive_batches(sock: socket.socket, expected_spans: int, timeout: float = 5.0) -> list[Any]:
+    """Receive datagrams until ``expected_spans`` spans have arrived or ``timeout`` passes."""
+    batches: list[Any] = []
+    seen = 0
+    deadline = time.monotonic() + timeout
+    while seen < expected_spans:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock.settimeout(remaining)
+        try:
+            packet, _ = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        batch = decode_emit_batch(packet)
+        batches.append(batch)
+        seen += len(batch.spans)
+    return batches
