@@ -22,7 +22,7 @@ class MetricsFactory:
         pass
 
     def create_counter(self, name: str, tags: Optional[dict[str, str]] = None) -> Counter:
-        """Return a callable that increments the counter ``name`` (with ``tags``) by its argument."""
+        """Return a callable that increments the counter ``name`` (``tags``) by its argument."""
         return _noop
 
     def create_timer(self, name: str, tags: Optional[dict[str, str]] = None) -> Timer:
