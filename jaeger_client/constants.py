@@ -81,3 +81,27 @@ UDP_MAX_PAYLOAD_IPV6 = 65527
 
 LOGGER_NAME = "jaeger_tracing"
 MAX_SIGNED_I64 = sys.maxsize
+
+# --- samplers ------------------------------------------------------------------------------------
+# Upper bound on any traces-per-second setting (rate limiting, lower bound): finite, and far above
+# what a tracer should ever record; a typo such as 1e9 fails at construction instead.
+MAX_TRACES_PER_SECOND = 1_000_000.0
+# sampling.thrift declares maxTracesPerSecond as i16, so a served value above this is garbage.
+MAX_SERVED_TRACES_PER_SECOND = 32767.0
+
+# --- sampling strategies (agent HTTP API, port 5778) ---------------------------------------------
+# JSON field names as in sampling.thrift / api_v2/sampling.proto (lowerCamelCase).
+STRATEGY_TYPE_KEY = "strategyType"
+PROBABILISTIC_SAMPLING_KEY = "probabilisticSampling"
+SAMPLING_RATE_KEY = "samplingRate"
+RATE_LIMITING_SAMPLING_KEY = "rateLimitingSampling"
+MAX_TRACES_PER_SECOND_KEY = "maxTracesPerSecond"
+OPERATION_SAMPLING_KEY = "operationSampling"
+DEFAULT_SAMPLING_PROBABILITY_KEY = "defaultSamplingProbability"
+DEFAULT_LOWER_BOUND_KEY = "defaultLowerBoundTracesPerSecond"
+PER_OPERATION_STRATEGIES_KEY = "perOperationStrategies"
+OPERATION_KEY = "operation"
+# strategyType: names on /sampling and /api/sampling, integers on the legacy "/" route
+STRATEGY_TYPE_PROBABILISTIC = "PROBABILISTIC"
+STRATEGY_TYPE_RATE_LIMITING = "RATE_LIMITING"
+STRATEGY_TYPE_CODES = {0: STRATEGY_TYPE_PROBABILISTIC, 1: STRATEGY_TYPE_RATE_LIMITING}
