@@ -1,4 +1,4 @@
-"""Reporters: the remote Reporter (bounded queue, one worker thread, batching) and in-process ones."""
+"""In-process reporters: Null, InMemory, Logging and Composite, and upstream's ``BaseReporter``."""
 
 from __future__ import annotations
 
@@ -7,34 +7,50 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._future import CloseFuture, completed_future
-from .constants import LOGGER_NAME
+from .._future import CloseFuture, completed_future
+from ..constants import LOGGER_NAME
 
 if TYPE_CHECKING:
-    from .span import Span
+    from ..span import Span
 
-__all__ = ["CompositeReporter", "InMemoryReporter", "LoggingReporter", "NullReporter"]
+__all__ = [
+    "BaseReporter",
+    "CompositeReporter",
+    "InMemoryReporter",
+    "LoggingReporter",
+    "NullReporter",
+    "default_logger",
+]
 
 default_logger = logging.getLogger(LOGGER_NAME)
 
 
-class NullReporter:
-    """Discards every span."""
+class BaseReporter:
+    """Upstream's abstract reporter: subclasses implement ``report_span``."""
 
     def set_process(self, service_name: str, tags: Mapping[str, Any], max_length: int) -> None:
         """Receive the process description (service name and tags) sent with every batch."""
 
     def report_span(self, span: Span) -> None:
-        pass
+        raise NotImplementedError()
 
     def flush(self, timeout: Optional[float] = None) -> bool:
+        """Send everything reported so far; return whether it was all sent within ``timeout``."""
         return True
 
     def close(self) -> CloseFuture:
+        """Release resources; the future completes once every reported span is handled."""
         return completed_future()
 
 
-class InMemoryReporter(NullReporter):
+class NullReporter(BaseReporter):
+    """Discards every span."""
+
+    def report_span(self, span: Span) -> None:
+        pass
+
+
+class InMemoryReporter(BaseReporter):
     """Keeps finished spans in memory (for tests); thread-safe."""
 
     def __init__(self) -> None:
@@ -54,7 +70,7 @@ class InMemoryReporter(NullReporter):
             self.spans = []
 
 
-class LoggingReporter(NullReporter):
+class LoggingReporter(BaseReporter):
     """Logs ``Reporting span <span>`` at INFO for every finished span."""
 
     def __init__(self, logger: Optional[logging.Logger] = None) -> None:
@@ -64,7 +80,7 @@ class LoggingReporter(NullReporter):
         self.logger.info("Reporting span %s", span)
 
 
-class CompositeReporter(NullReporter):
+class CompositeReporter(BaseReporter):
     """Fans every span out to several reporters; ``close()`` completes when all of them have."""
 
     def __init__(self, *reporters: Any) -> None:

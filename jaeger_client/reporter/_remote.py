@@ -1,0 +1,567 @@
+"""The remote Reporter: a bounded queue, one lazily started worker thread per process, batching."""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import concurrent.futures
+import importlib
+import logging
+import math
+import os
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+
+from .._fork import after_fork_in_child
+from .._future import CloseFuture
+from ..constants import DEFAULT_FLUSH_INTERVAL, UDP_MAX_PACKET_SIZE, UDP_MAX_PAYLOAD_IPV6
+from ..metrics import LegacyMetricsFactory, Metrics, MetricsFactory
+from ..utils import ErrorReporter, RateLimitedLogger
+from ._local import BaseReporter, default_logger
+
+if TYPE_CHECKING:
+    from ..senders import Sender
+    from ..span import Span
+
+__all__ = ["Reporter", "ReporterMetrics", "ReporterStats"]
+
+_WORKER_NAME = "jaeger-reporter"
+_LOG_INTERVAL = 60.0  # seconds between two log lines of one kind (the first one is immediate)
+
+
+class ReporterMetrics:
+    """Reporter counters and gauge, with upstream's metric names and tags."""
+
+    def __init__(self, metrics_factory: MetricsFactory) -> None:
+        c = metrics_factory.create_counter
+        self.reporter_success = c("jaeger:reporter_spans", {"result": "ok"})
+        self.reporter_failure = c("jaeger:reporter_spans", {"result": "err"})
+        self.reporter_dropped = c("jaeger:reporter_spans", {"result": "dropped"})
+        self.reporter_queue_length = metrics_factory.create_gauge("jaeger:reporter_queue_length")
+
+
+class ReporterStats(NamedTuple):
+    """Where every span handed to ``report_span`` in this process went (a consistent snapshot).
+
+    ``sent + dropped + too_large + failed + queued`` equals the number of spans reported.
+    """
+
+    sent: int  # accepted by the sender (handed to the socket or collector)
+    dropped: int  # not queued: the queue was full, or the reporter was closed
+    too_large: int  # larger than one packet even alone; dropped by the sender
+    failed: int  # encoding or transport errors
+    queued: int  # waiting in the queue or in the batch being sent right now
+
+    @property
+    def reported(self) -> int:
+        return self.sent + self.dropped + self.too_large + self.failed + self.queued
+
+
+class _FlushRequest:
+    __slots__ = ("done", "is_ok")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.is_ok = True
+
+
+# Reporters alive in this process; one atexit hook flushes them all (held weakly, like _fork).
+_live_reporters: weakref.WeakSet[Reporter] = weakref.WeakSet()
+_atexit_lock = threading.Lock()
+_is_atexit_registered = False
+
+
+def _flush_all_at_exit() -> None:
+    start = time.monotonic()
+    for reporter in list(_live_reporters):
+        reporter._flush_at_exit(start)
+
+
+def _register_atexit(reporter: Reporter) -> None:
+    global _is_atexit_registered
+    with _atexit_lock:
+        _live_reporters.add(reporter)
+        if not _is_atexit_registered:
+            atexit.register(_flush_all_at_exit)
+            _is_atexit_registered = True
+
+
+def _check_int(name: str, value: Any, minimum: int, maximum: Optional[int] = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}, got {value!r}")
+
+
+def _check_seconds(name: str, value: Any, *, allow_zero: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
+
+
+class Reporter(BaseReporter):
+    """Sends finished spans out of process (to jaeger-agent over UDP, or through ``sender``).
+
+    Thread model: application threads call ``report_span``, which appends to a bounded deque in
+    O(1) without locks, I/O or waking anybody, and only sets an Event once a batch is waiting.
+    One daemon thread per process, ``jaeger-reporter``, started by the first reported span,
+    drains the deque in batches and is the only caller of the sender (and so owns its socket).
+    ``flush()`` and ``close()`` may be called from any thread; ``close()`` returns at once with a
+    future. A forked child gets an empty queue, a reset sender and its own worker; at
+    interpreter exit queued spans are flushed within ``exit_flush_timeout``.
+
+    :param channel: where the agent is (``LocalAgentSender``: ``host``, ``reporting_port``);
+        ignored when ``sender`` is given
+    :param queue_capacity: spans held before new ones are dropped (upstream's default was 100)
+    :param batch_size: spans handed to the sender at once; a full batch wakes the worker
+        (upstream's default was 10)
+    :param flush_interval: seconds between two flushes of a partial batch
+    :param io_loop: accepted for compatibility and ignored: no Tornado is used
+    :param error_reporter: counts and logs send failures; by default they are logged on the
+        ``jaeger_tracing`` logger, the first at once, then at most one a minute
+    :param metrics: deprecated, use ``metrics_factory``
+    :param sender: what encodes and sends batches (a :class:`jaeger_client.senders.Sender`);
+        by default a ``UDPSender`` to ``channel``, created on the worker thread
+    :param max_packet_size: the largest UDP datagram the default sender writes
+    :param exit_flush_timeout: seconds the interpreter may wait at exit for queued spans;
+        0 disables the exit flush
+    :param logger: where the reporter logs (upstream's ``logger`` keyword)
+    """
+
+    def __init__(
+        self,
+        channel: Any,
+        queue_capacity: int = 10000,
+        batch_size: int = 100,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        io_loop: Any = None,
+        error_reporter: Optional[ErrorReporter] = None,
+        metrics: Optional[Metrics] = None,
+        metrics_factory: Optional[MetricsFactory] = None,
+        *,
+        sender: Optional[Sender] = None,
+        max_packet_size: int = UDP_MAX_PACKET_SIZE,
+        exit_flush_timeout: float = 2.0,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        _check_int("queue_capacity", queue_capacity, 1)
+        _check_int("batch_size", batch_size, 1, queue_capacity)
+        _check_seconds("flush_interval", flush_interval, allow_zero=False)
+        _check_seconds("exit_flush_timeout", exit_flush_timeout, allow_zero=True)
+        _check_int("max_packet_size", max_packet_size, 1, UDP_MAX_PAYLOAD_IPV6)
+        if sender is None and not (hasattr(channel, "host") and hasattr(channel, "reporting_port")):
+            raise TypeError(
+                "channel must have 'host' and 'reporting_port' (a LocalAgentSender) unless "
+                f"sender= is given, got {channel!r}"
+            )
+        self._channel = channel
+        self.queue_capacity = queue_capacity
+        self.batch_size = batch_size
+        self.flush_interval = float(flush_interval)
+        self.io_loop = io_loop
+        self.logger = logger if logger is not None else default_logger
+        self.metrics_factory = metrics_factory or LegacyMetricsFactory(metrics or Metrics())
+        self.metrics = ReporterMetrics(self.metrics_factory)
+        self.error_reporter = error_reporter or ErrorReporter(
+            None, logger=self.logger, log_interval_minutes=_LOG_INTERVAL / 60.0
+        )
+        self._warn = RateLimitedLogger(self.logger, _LOG_INTERVAL)
+        self._sender = sender
+        self._max_packet_size = max_packet_size
+        self._exit_flush_timeout = float(exit_flush_timeout)
+        self._process: Optional[tuple[str, dict[str, Any], int]] = None
+        self._process_version = 0
+        self._sender_process_version = 0
+        self._is_closed = False
+        self._is_exiting = False
+        self._close_future: Optional[CloseFuture] = None
+        self._init_process_state()
+        after_fork_in_child(self._after_fork_in_child)
+        _register_atexit(self)
+
+    def _init_process_state(self) -> None:
+        """Everything that belongs to one process: queue, locks, worker and counters."""
+        self._pid = os.getpid()
+        self._queue: collections.deque[Span] = collections.deque()
+        self._wake = threading.Event()
+        # Guards counters, flush requests and the hand-off of a batch to the sender; memory
+        # only: never held across a send, and taken by application threads only to drop.
+        self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._inline_lock = threading.Lock()
+        self._worker: Optional[threading.Thread] = None
+        self._has_worker = False
+        self._retry_start_at = 0.0
+        self._deadline = 0.0
+        self._flush_requests: list[_FlushRequest] = []
+        self._in_flight = 0
+        self._sent = 0
+        self._dropped_queue_full = 0
+        self._dropped_after_close = 0
+        self._too_large = 0
+        self._failed = 0
+        self._dropped_logged = 0
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's queued spans are the parent's to send: start empty, with our own worker.
+        self._init_process_state()
+        if self._close_future is not None:
+            # The parent's future (and its lock) is the parent's; the child is closed already.
+            self._close_future = CloseFuture()
+            self._close_future.set_result(None)
+        if self._sender is not None:
+            try:
+                self._sender.reset_after_fork()
+            except Exception as exc:  # at-fork hooks must not raise into os.fork()
+                self.error_reporter.error("Failed to reset the span sender after fork:", exc)
+
+    # ---- application threads --------------------------------------------------------------
+
+    def set_process(self, service_name: str, tags: Mapping[str, Any], max_length: int) -> None:
+        """Set the process sent with every batch; the worker forwards it to the sender."""
+        with self._lock:
+            self._process = (service_name, dict(tags), max_length)
+            self._process_version += 1
+
+    def report_span(self, span: Span) -> None:
+        """Queue a finished span; O(1), never blocks and never raises."""
+        queue = self._queue
+        if self._is_closed or len(queue) >= self.queue_capacity:
+            self._drop_span()
+            return
+        queue.append(span)
+        if not self._has_worker:
+            self._ensure_worker()
+        if len(queue) >= self.batch_size and not self._wake.is_set():
+            self._wake_worker()
+
+    def _drop_span(self) -> None:
+        # Dropping beats blocking a request thread. Rare path: a lock keeps the count exact.
+        with self._lock:
+            if self._is_closed:
+                self._dropped_after_close += 1
+            else:
+                self._dropped_queue_full += 1
+        try:
+            self.metrics.reporter_dropped(1)
+        except Exception:  # a user's metrics callback must not break Span.finish()
+            pass
+
+    def _wake_worker(self) -> None:
+        if os.getpid() != self._pid:  # forked without at-fork hooks (belt and braces)
+            self._after_fork_in_child()
+            return
+        self._wake.set()
+
+    def _ensure_worker(self) -> bool:
+        """Start this process's worker unless it runs; return whether one runs now."""
+        if os.getpid() != self._pid:  # forked without at-fork hooks (belt and braces)
+            self._after_fork_in_child()
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            return True
+        # Never start a thread at exit: Python 3.12 raises RuntimeError there.
+        if self._is_exiting or sys.is_finalizing() or time.monotonic() < self._retry_start_at:
+            return False
+        with self._start_lock:
+            worker = self._worker
+            if worker is not None and worker.is_alive():
+                return True
+            worker = threading.Thread(target=self._run, name=_WORKER_NAME, daemon=True)
+            self._deadline = time.monotonic() + self.flush_interval
+            try:
+                worker.start()
+            except RuntimeError as exc:  # out of threads, or the interpreter is shutting down
+                self._retry_start_at = time.monotonic() + self.flush_interval
+                self._warn.log(
+                    "start", logging.ERROR, "Cannot start the %s thread: %s", _WORKER_NAME, exc
+                )
+                return False
+            self._worker = worker
+            self._has_worker = True
+            return True
+
+    def stats(self) -> ReporterStats:
+        """Counts for this process (a forked child starts from zero)."""
+        with self._lock:
+            return ReporterStats(
+                sent=self._sent,
+                dropped=self._dropped_queue_full + self._dropped_after_close,
+                too_large=self._too_large,
+                failed=self._failed,
+                queued=len(self._queue) + self._in_flight,
+            )
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Send every span reported before this call; return whether all were sent in time.
+
+        Blocks the calling thread up to ``timeout`` seconds (None: until done). Returns False on
+        timeout, if any of those spans failed or were too large, or if called from the worker.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if threading.current_thread() is self._worker:
+            return False  # the worker would wait for itself
+        if os.getpid() != self._pid:
+            self._after_fork_in_child()
+        request = _FlushRequest()
+        with self._lock:
+            future = self._close_future
+            if future is None:
+                if not self._queue and not self._in_flight:
+                    return True
+                self._flush_requests.append(request)
+        if future is not None:
+            return _wait(future, timeout)
+        if self._ensure_worker():
+            self._wake.set()
+            return request.done.wait(timeout) and request.is_ok
+        with self._lock:  # no worker, and none may start: send from this thread
+            if request in self._flush_requests:
+                self._flush_requests.remove(request)
+        return self._send_inline(deadline)
+
+    def close(self) -> CloseFuture:
+        """Send every queued span, then close the sender; idempotent (same future each time).
+
+        Returns at once. The future completes when the worker is done, even if the sender
+        fails; a sender that blocks delays it, so bound the wait with ``.result(timeout)``.
+        Spans reported afterwards are counted as dropped.
+        """
+        if os.getpid() != self._pid:
+            self._after_fork_in_child()
+        with self._lock:
+            if self._close_future is not None:
+                return self._close_future
+            future = self._close_future = CloseFuture()
+            self._is_closed = True
+            is_idle = not self._queue and not self._in_flight
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            self._wake.set()
+        elif is_idle:  # no worker ever ran here, so nothing else touches the sender
+            self._close_sender()
+            _complete(future)
+        elif self._ensure_worker():
+            self._wake.set()
+        elif self._inline_lock.acquire(timeout=self._exit_flush_timeout):
+            try:
+                self._finish([])
+            finally:
+                self._inline_lock.release()
+        return future
+
+    # ---- the worker thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        wake = self._wake
+        try:
+            while True:
+                try:
+                    timeout = self._work_step()
+                except Exception as exc:  # top of the worker's loop: nothing may stop reporting
+                    self._report_error("Unexpected error in the span reporter:", exc)
+                    timeout = self.flush_interval
+                if timeout is None:
+                    return
+                wake.wait(timeout)
+        finally:
+            if self._worker is threading.current_thread():
+                self._has_worker = False  # lets the next span start a new worker if we died
+
+    def _work_step(self) -> Optional[float]:
+        """One pass of the worker: send what is due; return seconds to sleep, or None to stop."""
+        self._wake.clear()  # before draining, so a span appended from now on wakes us again
+        with self._lock:
+            requests, self._flush_requests = self._flush_requests, []
+            is_closing = self._is_closed
+            due = len(self._queue)  # FIFO: covers every span reported before these requests
+        if is_closing:
+            self._finish(requests)
+            return None
+        now = time.monotonic()
+        is_periodic = now >= self._deadline
+        if requests or is_periodic:
+            is_ok = self._drain(due)
+            for request in requests:
+                request.is_ok = is_ok
+                request.done.set()
+        else:  # woken by a full batch: send full batches, leave the rest for the deadline
+            self._drain(due - due % self.batch_size)
+        if is_periodic:
+            self._deadline = now + self.flush_interval
+        self._log_drops()
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _drain(self, count: Optional[int], deadline: Optional[float] = None) -> bool:
+        """Send ``count`` queued spans (None: until empty) in batches; return whether all sent."""
+        queue = self._queue
+        popleft = queue.popleft
+        is_ok = True
+        while count is None or count > 0:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            with self._lock:
+                size = min(len(queue), self.batch_size)
+                if count is not None:
+                    size = min(size, count)
+                batch = [popleft() for _ in range(size)]
+                self._in_flight = size
+            if not batch:
+                break
+            if count is not None:
+                count -= size
+            is_ok = self._send(batch) and is_ok
+        self._update_gauge()
+        return is_ok
+
+    def _send(self, batch: list[Span]) -> bool:
+        size = len(batch)
+        sent, too_large, failed = 0, 0, size
+        try:
+            sender = self._get_sender()
+            if sender is not None:
+                result = sender.send(batch, self._dropped_queue_full)
+                sent = min(max(result.sent, 0), size)
+                too_large = min(max(result.too_large, 0), size - sent)
+                failed = size - sent - too_large  # whatever the sender did not account for
+        except Exception as exc:  # a Sender never raises by contract; a broken one must not stop us
+            self._report_error("Failed to send spans:", exc)
+        with self._lock:
+            self._sent += sent
+            self._too_large += too_large
+            self._failed += failed
+            self._in_flight = 0
+        try:
+            if sent:
+                self.metrics.reporter_success(sent)
+            if failed or too_large:
+                self.metrics.reporter_failure(failed + too_large)
+        except Exception as exc:  # a user's metrics callback is not our failure to count
+            self._report_error("Metrics callback failed:", exc)
+        if failed:
+            self.error_reporter.error(f"Failed to send {failed} of {size} spans")
+        if too_large:
+            self._warn.log(
+                "too-large",
+                logging.WARNING,
+                "Dropped %d spans larger than one packet (max_packet_size=%d)",
+                too_large,
+                self._max_packet_size,
+            )
+        return sent == size
+
+    def _get_sender(self) -> Optional[Sender]:
+        with self._lock:
+            process, version = self._process, self._process_version
+        if process is None:
+            self._warn.log("no-process", logging.ERROR, "Reporter.set_process() was not called")
+            return None
+        sender = self._sender
+        if sender is None:
+            # Imported here, on the worker: the sender module is needed only once a span is sent.
+            udp_sender = importlib.import_module("jaeger_client.senders").UDPSender
+            channel = self._channel
+            sender = udp_sender(
+                channel.host, channel.reporting_port, max_packet_size=self._max_packet_size
+            )
+            self._sender = sender
+        if version != self._sender_process_version:
+            sender.set_process(*process)
+            self._sender_process_version = version
+        return sender
+
+    def _finish(self, requests: list[_FlushRequest]) -> None:
+        """Closing: send everything, close the sender, complete the close future."""
+        is_ok = False
+        try:
+            is_ok = self._drain(None)
+            self._close_sender()
+        except Exception as exc:  # close() must complete whatever happens here
+            self._report_error("Unexpected error while closing the span reporter:", exc)
+        finally:
+            with self._lock:  # spans that raced with close() count as dropped after close
+                leftover = len(self._queue)
+                self._queue.clear()
+                self._dropped_after_close += leftover
+            for request in requests:
+                request.is_ok = is_ok and not leftover
+                request.done.set()
+            if self._close_future is not None:
+                _complete(self._close_future)
+
+    def _close_sender(self) -> None:
+        sender = self._sender
+        if sender is not None:
+            try:
+                sender.close()
+            except Exception as exc:  # closing is best effort; the sockets die with us anyway
+                self._report_error("Failed to close the span sender:", exc)
+
+    def _send_inline(self, deadline: Optional[float]) -> bool:
+        """Send from the calling thread; only when no worker runs (at exit, or out of threads)."""
+        timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._inline_lock.acquire(timeout=timeout):
+            return False
+        try:
+            return self._drain(len(self._queue), deadline) and not self._queue
+        finally:
+            self._inline_lock.release()
+
+    def _update_gauge(self) -> None:
+        try:
+            self.metrics.reporter_queue_length(len(self._queue))
+        except Exception as exc:  # a user's metrics callback is not our failure to count
+            self._report_error("Metrics callback failed:", exc)
+
+    def _log_drops(self) -> None:
+        dropped = self._dropped_queue_full - self._dropped_logged
+        if dropped and self._warn.log(
+            "queue-full",
+            logging.WARNING,
+            "Dropped %d spans: the reporter queue is full (queue_capacity=%d)",
+            dropped,
+            self.queue_capacity,
+        ):
+            self._dropped_logged += dropped
+
+    def _report_error(self, message: str, exc: BaseException) -> None:
+        self.error_reporter.error(message, exc)
+
+    # ---- interpreter exit ------------------------------------------------------------------
+
+    def _flush_at_exit(self, start: float) -> None:
+        """atexit: give queued spans ``exit_flush_timeout`` seconds, counted from ``start``."""
+        self._is_exiting = True  # from now on no thread may start
+        if os.getpid() != self._pid or self._exit_flush_timeout <= 0:
+            return
+        remaining = start + self._exit_flush_timeout - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            future = self._close_future
+            if future is not None:
+                _wait(future, remaining)
+            else:
+                self.flush(remaining)
+        except Exception as exc:  # never raise from an atexit hook
+            self._report_error("Failed to flush spans at exit:", exc)
+
+
+def _wait(future: concurrent.futures.Future[Any], timeout: Optional[float]) -> bool:
+    try:
+        future.result(timeout)
+    except Exception:  # timed out, cancelled by a user, or failed: not all sent
+        return False
+    return True
+
+
+def _complete(future: CloseFuture) -> None:
+    try:
+        future.set_result(None)
+    except concurrent.futures.InvalidStateError:  # already completed, or cancelled by a user
+        pass

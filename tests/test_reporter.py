@@ -1,0 +1,780 @@
+"""The remote Reporter: hot path, batching, flush, close, accounting, errors (FakeSender seam).
+
+End-to-end tests over real UDP, through ``senders.UDPSender``, are at the end of this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import math
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import pytest
+from _reporter_fakes import FakeSender, make_reporter, reporter_threads
+from conftest import decode_emit_batch
+
+from jaeger_client import reporter as reporter_module
+from jaeger_client.local_agent_net import LocalAgentSender
+from jaeger_client.metrics import Metrics, MetricsFactory
+from jaeger_client.reporter import Reporter, ReporterStats
+from jaeger_client.sampler import ConstSampler
+from jaeger_client.tracer import Tracer
+from jaeger_client.utils import ErrorReporter
+
+DEADLINE = 5.0  # generous: the machine is shared; a passing test never waits this long
+
+
+@pytest.fixture
+def sender() -> FakeSender:
+    return FakeSender()
+
+
+@pytest.fixture
+def reporters(sender: FakeSender) -> Iterator[list[Reporter]]:
+    """Reporters made by a test; closed at teardown so no worker outlives its test."""
+    made: list[Reporter] = []
+    yield made
+    sender.gate.set()  # a failed test may have left the sender blocked
+    for reporter in made:
+        reporter.close().result(DEADLINE)
+
+
+@pytest.fixture
+def new_reporter(reporters: list[Reporter], sender: FakeSender) -> Callable[..., Reporter]:
+    def make(fake: FakeSender = sender, **kwargs: Any) -> Reporter:
+        reporter = make_reporter(fake, **kwargs)
+        reporters.append(reporter)
+        return reporter
+
+    return make
+
+
+class CountingMetrics:
+    """The legacy ``Metrics(count=, gauge=)`` callbacks, recorded."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.gauges: dict[str, int] = {}
+
+    def count(self, key: str, value: int) -> None:
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + value
+
+    def gauge(self, key: str, value: int) -> None:
+        self.gauges[key] = value
+
+    def metrics(self) -> Metrics:
+        return Metrics(count=self.count, gauge=self.gauge)
+
+
+OK = "jaeger:reporter_spans.result_ok"
+ERR = "jaeger:reporter_spans.result_err"
+DROPPED = "jaeger:reporter_spans.result_dropped"
+QUEUE_LENGTH = "jaeger:reporter_queue_length"
+
+
+# ---- construction ---------------------------------------------------------------------------
+
+
+def test_upstream_positional_arguments_keep_their_order() -> None:
+    metrics = Metrics()
+    factory = MetricsFactory()
+    errors = ErrorReporter(None)
+    reporter = Reporter(LocalAgentSender(), 50, 5, 0.5, "io-loop", errors, metrics, factory)
+    assert reporter.queue_capacity == 50
+    assert reporter.batch_size == 5
+    assert reporter.flush_interval == 0.5
+    assert reporter.io_loop == "io-loop"  # accepted and ignored
+    assert reporter.error_reporter is errors
+    assert reporter.metrics_factory is factory
+    assert reporter.close().result(DEADLINE) is None
+
+
+def test_defaults_are_10000_spans_batches_of_100_and_a_one_second_flush() -> None:
+    reporter = Reporter(LocalAgentSender())
+    assert (reporter.queue_capacity, reporter.batch_size, reporter.flush_interval) == (
+        10000,
+        100,
+        1,
+    )
+    reporter.close()
+
+
+def test_upstream_logger_keyword_is_used(sender: FakeSender, caplog: Any) -> None:
+    logger = logging.getLogger("my.reporter.logger")
+    reporter = Reporter(None, sender=sender, logger=logger)
+    assert reporter.logger is logger
+    reporter.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"queue_capacity": 0}, "queue_capacity"),
+        ({"queue_capacity": -1}, "queue_capacity"),
+        ({"queue_capacity": 10.5}, "queue_capacity"),
+        ({"queue_capacity": True}, "queue_capacity"),
+        ({"queue_capacity": "100"}, "queue_capacity"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 101, "queue_capacity": 100}, "batch_size"),
+        ({"flush_interval": 0}, "flush_interval"),
+        ({"flush_interval": -1}, "flush_interval"),
+        ({"flush_interval": math.inf}, "flush_interval"),
+        ({"flush_interval": math.nan}, "flush_interval"),
+        ({"flush_interval": None}, "flush_interval"),
+        ({"exit_flush_timeout": -0.1}, "exit_flush_timeout"),
+        ({"exit_flush_timeout": math.inf}, "exit_flush_timeout"),
+        ({"max_packet_size": 0}, "max_packet_size"),
+        ({"max_packet_size": 70000}, "max_packet_size"),
+    ],
+)
+def test_invalid_arguments_raise_value_error_naming_the_parameter(
+    kwargs: dict[str, Any], name: str
+) -> None:
+    with pytest.raises(ValueError, match=name):
+        Reporter(LocalAgentSender(), **kwargs)
+
+
+def test_channel_without_agent_address_needs_a_sender() -> None:
+    with pytest.raises(TypeError, match="channel"):
+        Reporter(object())
+
+
+def test_upstream_names_import_from_the_reporter_module() -> None:
+    for name in (
+        "BaseReporter",
+        "NullReporter",
+        "InMemoryReporter",
+        "LoggingReporter",
+        "CompositeReporter",
+        "Reporter",
+        "ReporterMetrics",
+    ):
+        assert hasattr(reporter_module, name), name
+
+
+# ---- worker thread -------------------------------------------------------------------------
+
+
+def test_no_thread_starts_before_the_first_span(new_reporter: Callable[..., Reporter]) -> None:
+    before = reporter_threads()
+    reporter = new_reporter()
+    assert reporter_threads() - before == set()
+    assert reporter.flush(DEADLINE) is True  # nothing to flush: still no thread
+    assert reporter_threads() - before == set()
+    reporter.report_span("span")
+    started = reporter_threads() - before
+    assert len(started) == 1
+    assert all(t.daemon for t in started)
+
+
+def test_concurrent_first_spans_start_exactly_one_worker(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter()
+    before = reporter_threads()
+    barrier = threading.Barrier(8)
+
+    def report() -> None:
+        barrier.wait()
+        for i in range(50):
+            reporter.report_span(i)
+
+    threads = [threading.Thread(target=report) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    assert len(reporter_threads() - before) == 1
+    assert reporter.flush(DEADLINE)
+    assert len(sender.spans) == 400
+    assert sender.threads == {"jaeger-reporter"}  # only the worker calls the sender
+
+
+def test_full_batch_wakes_the_worker_long_before_the_flush_interval(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(batch_size=10, flush_interval=60)
+    done = sender.expect(10)
+    for i in range(10):
+        reporter.report_span(i)
+    assert done.wait(DEADLINE)
+    assert sender.batch_sizes == [10]
+
+
+def test_partial_batch_is_sent_when_the_flush_interval_passes(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(batch_size=100, flush_interval=0.05)
+    done = sender.expect(3)
+    for i in range(3):
+        reporter.report_span(i)
+    assert done.wait(DEADLINE)
+    assert sender.spans == [0, 1, 2]
+
+
+def test_spans_are_handed_over_in_batches_not_one_by_one(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(batch_size=100, flush_interval=60)
+    for i in range(1000):
+        reporter.report_span(i)
+    assert reporter.flush(DEADLINE)
+    assert sender.spans == list(range(1000))
+    assert max(sender.batch_sizes) == 100
+    assert len(sender.batch_sizes) <= 11
+
+
+def test_report_span_costs_well_under_ten_microseconds(
+    new_reporter: Callable[..., Reporter],
+) -> None:
+    """A loose bound for a shared CI machine; benchmarks/report_span.py measures ~0.3 us."""
+    reporter = new_reporter()
+    report = reporter.report_span
+    start = time.perf_counter()
+    for i in range(5000):
+        report(i)
+    per_call = (time.perf_counter() - start) / 5000
+    assert per_call < 10e-6
+    assert reporter.flush(DEADLINE)
+
+
+# ---- queue full and accounting ----------------------------------------------------------------
+
+
+def test_full_queue_drops_the_newest_span_and_counts_it(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    metrics = CountingMetrics()
+    sender.gate.clear()
+    reporter = new_reporter(queue_capacity=5, batch_size=1, metrics=metrics.metrics())
+    reporter.report_span(0)
+    assert sender.entered.wait(DEADLINE)  # span 0 is in the worker's hands, blocked
+    for i in range(1, 11):
+        reporter.report_span(i)
+    assert reporter.stats() == ReporterStats(sent=0, dropped=5, too_large=0, failed=0, queued=6)
+    assert metrics.counts[DROPPED] == 5
+    sender.gate.set()
+    assert reporter.flush(DEADLINE)
+    assert sender.spans == [0, 1, 2, 3, 4, 5]  # the oldest kept, the newest dropped
+    assert reporter.stats() == ReporterStats(sent=6, dropped=5, too_large=0, failed=0, queued=0)
+    assert metrics.counts[OK] == 6
+    assert sender.queue_dropped[-1] == 5  # the running full-queue count reaches ClientStats
+
+
+def test_full_queue_is_logged_by_the_worker_at_a_limited_rate(
+    new_reporter: Callable[..., Reporter], sender: FakeSender, caplog: Any
+) -> None:
+    sender.gate.clear()
+    reporter = new_reporter(queue_capacity=2, batch_size=1)
+    reporter.report_span(0)
+    assert sender.entered.wait(DEADLINE)
+    for i in range(10):
+        reporter.report_span(i)
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        sender.gate.set()
+        assert reporter.flush(DEADLINE)
+    messages = [r.getMessage() for r in caplog.records if "queue is full" in r.getMessage()]
+    assert messages == ["Dropped 8 spans: the reporter queue is full (queue_capacity=2)"]
+
+
+def test_accounting_identity_holds_exactly_in_a_concurrent_burst(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    """sent + dropped + too_large + failed + queued == reported, at every quiet moment."""
+    sender.outcome = lambda span: (
+        "too_large" if span % 7 == 0 else "failed" if span % 5 == 0 else "sent"
+    )
+    metrics = CountingMetrics()
+    reporter = new_reporter(queue_capacity=50, batch_size=10, metrics=metrics.metrics())
+    per_thread, n_threads = 2000, 4
+    barrier = threading.Barrier(n_threads)
+
+    def burst(base: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            reporter.report_span(base + i)
+
+    threads = [threading.Thread(target=burst, args=(k * per_thread,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    reported = per_thread * n_threads
+    assert reporter.stats().reported == reported  # mid-flight: queued covers the rest
+    reporter.close().result(DEADLINE)
+    stats = reporter.stats()
+    assert stats.queued == 0
+    assert stats.reported == reported
+    assert stats.dropped > 0 and stats.too_large > 0 and stats.failed > 0 and stats.sent > 0
+    assert len(sender.spans) == stats.sent
+    assert metrics.counts.get(OK, 0) == stats.sent
+    assert metrics.counts.get(ERR, 0) == stats.failed + stats.too_large
+    assert metrics.counts.get(DROPPED, 0) == stats.dropped
+
+
+def test_queue_length_gauge_is_updated_after_each_flush(
+    new_reporter: Callable[..., Reporter],
+) -> None:
+    metrics = CountingMetrics()
+    reporter = new_reporter(metrics=metrics.metrics())
+    for i in range(5):
+        reporter.report_span(i)
+    assert reporter.flush(DEADLINE)
+    assert metrics.gauges[QUEUE_LENGTH] == 0
+
+
+# ---- flush -------------------------------------------------------------------------------
+
+
+def test_flush_sends_everything_reported_before_it(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(flush_interval=60)
+    for i in range(5):
+        reporter.report_span(i)
+    assert reporter.flush(DEADLINE) is True
+    assert sender.spans == [0, 1, 2, 3, 4]
+
+
+def test_tracer_flush_returns_whether_everything_was_sent(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(flush_interval=60)
+    tracer = Tracer("svc", reporter, ConstSampler(True))
+    tracer.start_span("a").finish()
+    assert tracer.flush(DEADLINE) is True
+    assert [s.operation_name for s in sender.spans] == ["a"]
+    sender.outcome = lambda span: "failed"
+    tracer.start_span("b").finish()
+    assert tracer.flush(DEADLINE) is False
+
+
+def test_flush_times_out_when_the_sender_blocks(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    sender.gate.clear()
+    reporter = new_reporter()
+    reporter.report_span(1)
+    start = time.monotonic()
+    assert reporter.flush(0.05) is False
+    assert time.monotonic() - start < 2.0
+    sender.gate.set()
+    assert reporter.flush(DEADLINE) is True
+
+
+def test_flush_from_the_worker_thread_returns_false_instead_of_deadlocking(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    results: list[bool] = []
+    reporter = new_reporter()
+    sender.on_send = lambda: results.append(reporter.flush(DEADLINE))
+    reporter.report_span(1)
+    assert reporter.flush(DEADLINE)
+    assert results == [False]
+
+
+def test_process_is_forwarded_to_the_sender_before_the_first_send(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter()
+    assert sender.process is None  # only the worker talks to the sender
+    reporter.report_span(1)
+    assert reporter.flush(DEADLINE)
+    assert sender.process == ("svc", {"k": "v"}, 1024)
+    reporter.set_process("svc2", {}, 10)
+    reporter.report_span(2)
+    assert reporter.flush(DEADLINE)
+    assert sender.process == ("svc2", {}, 10)
+    assert sender.process_calls == 2
+
+
+def test_tracer_sets_the_process(reporters: list[Reporter], sender: FakeSender) -> None:
+    reporter = Reporter(None, sender=sender)
+    reporters.append(reporter)
+    tracer = Tracer("checkout", reporter, ConstSampler(True), tags={"region": "eu"})
+    tracer.start_span("op").finish()
+    assert tracer.flush(DEADLINE)
+    assert sender.process is not None
+    assert sender.process[0] == "checkout"
+    assert sender.process[1]["region"] == "eu"
+
+
+def test_missing_process_counts_failed_and_logs(
+    reporters: list[Reporter], sender: FakeSender, caplog: Any
+) -> None:
+    reporter = Reporter(None, sender=sender)
+    reporters.append(reporter)
+    with caplog.at_level(logging.ERROR, logger="jaeger_tracing"):
+        reporter.report_span(1)
+        assert reporter.flush(DEADLINE) is False
+    assert reporter.stats().failed == 1
+    assert any("set_process" in r.getMessage() for r in caplog.records)
+
+
+# ---- errors never reach the application -------------------------------------------------------
+
+
+def test_send_failures_are_counted_and_the_first_is_logged_at_once(
+    new_reporter: Callable[..., Reporter], sender: FakeSender, caplog: Any
+) -> None:
+    metrics = CountingMetrics()
+    sender.outcome = lambda span: "failed"
+    reporter = new_reporter(metrics=metrics.metrics())
+    with caplog.at_level(logging.ERROR, logger="jaeger_tracing"):
+        reporter.report_span(1)
+        assert reporter.flush(DEADLINE) is False
+        reporter.report_span(2)
+        assert reporter.flush(DEADLINE) is False
+    assert reporter.stats().failed == 2
+    assert metrics.counts[ERR] == 2
+    errors = [
+        r for r in caplog.records if r.name == "jaeger_tracing" and r.levelno == logging.ERROR
+    ]
+    assert [r.getMessage() for r in errors] == ["Failed to send 1 of 1 spans"]  # then rate-limited
+
+
+def test_a_sender_that_raises_is_counted_and_the_worker_keeps_going(
+    new_reporter: Callable[..., Reporter], sender: FakeSender, caplog: Any
+) -> None:
+    sender.exception = RuntimeError("boom")
+    reporter = new_reporter()
+    with caplog.at_level(logging.ERROR, logger="jaeger_tracing"):
+        reporter.report_span(1)
+        assert reporter.flush(DEADLINE) is False
+    assert reporter.stats() == ReporterStats(sent=0, dropped=0, too_large=0, failed=1, queued=0)
+    assert any("boom" in r.getMessage() for r in caplog.records)
+    sender.exception = None
+    reporter.report_span(2)
+    assert reporter.flush(DEADLINE) is True
+    assert sender.spans == [2]
+
+
+def test_too_large_spans_are_counted_and_warned(
+    new_reporter: Callable[..., Reporter], sender: FakeSender, caplog: Any
+) -> None:
+    metrics = CountingMetrics()
+    sender.outcome = lambda span: "too_large" if span == "big" else "sent"
+    reporter = new_reporter(metrics=metrics.metrics())
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        for span in ("a", "big", "b"):
+            reporter.report_span(span)
+        assert reporter.flush(DEADLINE) is False
+    assert reporter.stats() == ReporterStats(sent=2, dropped=0, too_large=1, failed=0, queued=0)
+    assert metrics.counts[ERR] == 1
+    assert any("larger than one packet" in r.getMessage() for r in caplog.records)
+
+
+def test_a_sender_returning_inconsistent_counts_still_balances_the_books(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    from jaeger_client.senders import SendResult
+
+    reporter = new_reporter()
+    sender.send = lambda spans, dropped: SendResult(sent=len(spans) + 5, too_large=-1, failed=9)  # type: ignore[method-assign]
+    for i in range(3):
+        reporter.report_span(i)
+    reporter.flush(DEADLINE)
+    assert reporter.stats() == ReporterStats(sent=3, dropped=0, too_large=0, failed=0, queued=0)
+
+
+def test_metrics_callbacks_that_raise_do_not_break_reporting(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    def broken(key: str, value: int) -> None:
+        raise ValueError("metrics backend down")
+
+    reporter = new_reporter(
+        queue_capacity=1, batch_size=1, metrics=Metrics(count=broken, gauge=broken)
+    )
+    sender.gate.clear()
+    reporter.report_span(0)
+    assert sender.entered.wait(DEADLINE)
+    reporter.report_span(1)
+    reporter.report_span(2)  # dropped: the callback raises on the application thread
+    sender.gate.set()
+    assert reporter.flush(DEADLINE)
+    assert sender.spans == [0, 1]
+
+
+def test_error_reporter_passed_by_the_user_receives_the_errors(
+    reporters: list[Reporter], sender: FakeSender
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    class Recording(ErrorReporter):
+        def error(self, *args: Any) -> None:
+            calls.append(args)
+
+    sender.outcome = lambda span: "failed"
+    reporter = make_reporter(sender, error_reporter=Recording(None))
+    reporters.append(reporter)
+    reporter.report_span(1)
+    reporter.flush(DEADLINE)
+    assert calls == [("Failed to send 1 of 1 spans",)]
+
+
+# ---- close -------------------------------------------------------------------------------
+
+
+def test_close_is_idempotent_and_returns_the_same_future(
+    new_reporter: Callable[..., Reporter],
+) -> None:
+    reporter = new_reporter()
+    reporter.report_span(1)
+    first = reporter.close()
+    assert reporter.close() is first
+    assert isinstance(first, concurrent.futures.Future)
+    assert first.result(DEADLINE) is None
+    assert reporter.close() is first
+
+
+def test_close_without_spans_completes_at_once_and_starts_no_thread(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    before = reporter_threads()
+    reporter = new_reporter()
+    future = reporter.close()
+    assert future.done()
+    assert reporter_threads() - before == set()
+    assert sender.closed == 1
+
+
+def test_close_delivers_10000_queued_spans(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    sender.gate.clear()
+    reporter = new_reporter()  # defaults: queue_capacity=10000
+    reporter.report_span(-1)
+    reporter.flush(0)  # wake the worker now rather than at the flush interval
+    assert sender.entered.wait(DEADLINE)  # the worker holds span -1; the queue fills behind it
+    for i in range(10000):
+        reporter.report_span(i)
+    assert reporter.stats().queued == 10001
+    future = reporter.close()
+    sender.gate.set()
+    start = time.monotonic()
+    future.result(DEADLINE)
+    elapsed = time.monotonic() - start
+    assert sender.spans == [-1, *range(10000)]
+    assert reporter.stats() == ReporterStats(sent=10001, dropped=0, too_large=0, failed=0, queued=0)
+    assert sender.closed == 1
+    assert elapsed < DEADLINE
+
+
+def test_spans_reported_after_close_are_counted_as_dropped(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    metrics = CountingMetrics()
+    reporter = new_reporter(metrics=metrics.metrics())
+    reporter.report_span(1)
+    reporter.close().result(DEADLINE)
+    reporter.report_span(2)
+    reporter.report_span(3)
+    assert reporter.stats() == ReporterStats(sent=1, dropped=2, too_large=0, failed=0, queued=0)
+    assert metrics.counts[DROPPED] == 2
+    assert reporter.flush(DEADLINE) is True  # closed and drained
+
+
+def test_close_stops_the_worker_and_closes_the_sender(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    before = reporter_threads()
+    reporter = new_reporter()
+    reporter.report_span(1)
+    worker = (reporter_threads() - before).pop()
+    reporter.close().result(DEADLINE)
+    worker.join(DEADLINE)
+    assert not worker.is_alive()
+    assert sender.closed == 1
+
+
+def test_close_completes_even_if_the_sender_raises(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    def failing_close() -> None:
+        raise OSError("socket already gone")
+
+    sender.exception = OSError("send failed")
+    sender.close = failing_close  # type: ignore[method-assign]
+    reporter = new_reporter()
+    reporter.report_span(1)
+    assert reporter.close().result(DEADLINE) is None
+    assert reporter.stats().failed == 1
+
+
+def test_a_blocked_sender_delays_close_and_the_caller_bounds_the_wait(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    sender.gate.clear()
+    reporter = new_reporter()
+    reporter.report_span(1)
+    reporter.flush(0)
+    assert sender.entered.wait(DEADLINE)
+    future = reporter.close()
+    with pytest.raises(concurrent.futures.TimeoutError):
+        future.result(0.05)
+    sender.gate.set()
+    assert future.result(DEADLINE) is None
+
+
+def test_close_is_awaitable_from_asyncio(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter()
+    tracer = Tracer("svc", reporter, ConstSampler(True))
+
+    async def main() -> Any:
+        tracer.start_span("async-op").finish()
+        return await tracer.close()
+
+    assert asyncio.run(main()) is None
+    assert [s.operation_name for s in sender.spans] == ["async-op"]
+
+
+def test_close_is_yieldable_from_a_tornado_coroutine(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    gen = pytest.importorskip("tornado.gen")
+    ioloop = pytest.importorskip("tornado.ioloop")
+    reporter = new_reporter(flush_interval=60)
+    for i in range(3):
+        reporter.report_span(i)
+
+    @gen.coroutine  # type: ignore[misc]
+    def main() -> Any:
+        result = yield reporter.close()
+        return result
+
+    loop = ioloop.IOLoop()
+    try:
+        assert loop.run_sync(main, timeout=DEADLINE) is None
+    finally:
+        loop.close()
+    assert sender.spans == [0, 1, 2]
+
+
+def test_the_worker_never_creates_spans(reporters: list[Reporter], sender: FakeSender) -> None:
+    started = CountingMetrics()
+    reporter = make_reporter(sender)
+    reporters.append(reporter)
+    tracer = Tracer("svc", reporter, ConstSampler(True), metrics=started.metrics())
+    for i in range(20):
+        tracer.start_span(f"op{i}").finish()
+    tracer.close().result(DEADLINE)
+    assert started.counts["jaeger:started_spans.sampled_y"] == 20
+    assert len(sender.spans) == 20
+
+
+# ---- end to end over real UDP ------------------------------------------------------------------
+
+try:
+    from jaeger_client.senders import UDPSender  # noqa: F401
+except ImportError:
+    HAS_UDP_SENDER = False
+else:
+    HAS_UDP_SENDER = True
+
+needs_udp_sender = pytest.mark.skipif(
+    not HAS_UDP_SENDER, reason="jaeger_client.senders.UDPSender is not in the tree yet"
+)
+
+
+def receive_spans(sock: socket.socket, expected: int, timeout: float = 10.0) -> list[Any]:
+    """Read datagrams as fast as they come (decoding later), until ``expected`` spans or timeout."""
+    packets: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    count = 0
+    while count < expected:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock.settimeout(remaining)
+        try:
+            packet, _ = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        packets.append(packet)
+        count += len(decode_emit_batch(packet).spans)
+    return [span for packet in packets for span in decode_emit_batch(packet).spans]
+
+
+def udp_tracer(port: int, **kwargs: Any) -> Tracer:
+    reporter = Reporter(LocalAgentSender(host="127.0.0.1", reporting_port=port), **kwargs)
+    return Tracer("e2e", reporter, ConstSampler(True))
+
+
+@needs_udp_sender
+def test_a_burst_of_2000_spans_with_defaults_is_delivered_in_full(agent_udp: socket.socket) -> None:
+    tracer = udp_tracer(agent_udp.getsockname()[1])
+    received: list[Any] = []
+    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 2000)))
+    receiver.start()
+    for i in range(2000):
+        tracer.start_span(f"burst-{i}").finish()
+    assert tracer.flush(DEADLINE)
+    receiver.join(15)
+    tracer.close().result(DEADLINE)
+    assert sorted(s.operationName for s in received) == sorted(f"burst-{i}" for i in range(2000))
+    assert tracer.reporter.stats() == ReporterStats(2000, 0, 0, 0, 0)
+
+
+@needs_udp_sender
+def test_accounting_identity_holds_with_a_tiny_queue_over_udp(agent_udp: socket.socket) -> None:
+    tracer = udp_tracer(agent_udp.getsockname()[1], queue_capacity=10, batch_size=5)
+    received: list[Any] = []
+    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 1000, 3)))
+    receiver.start()
+    for i in range(1000):
+        tracer.start_span(f"s{i}").finish()
+    tracer.close().result(DEADLINE)
+    receiver.join(15)
+    stats = tracer.reporter.stats()
+    assert stats.reported == 1000
+    assert stats.queued == 0
+    assert stats.dropped > 0
+    assert len(received) == stats.sent
+
+
+@needs_udp_sender
+def test_close_delivers_10000_queued_spans_over_udp(agent_udp: socket.socket) -> None:
+    tracer = udp_tracer(agent_udp.getsockname()[1], flush_interval=60)
+    spans = [tracer.start_span(f"q{i}") for i in range(10000)]
+    received: list[Any] = []
+    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 10000, 20)))
+    receiver.start()
+    for span in spans:
+        span.finish()
+    start = time.monotonic()
+    tracer.close().result(20)
+    elapsed = time.monotonic() - start
+    receiver.join(25)
+    assert len(received) == 10000, (len(received), tracer.reporter.stats())
+    assert elapsed < 20
+
+
+@needs_udp_sender
+def test_agent_down_costs_the_app_nothing_and_is_counted() -> None:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now: the kernel answers ICMP port unreachable
+    tracer = udp_tracer(port, batch_size=10)
+    start = time.perf_counter()
+    for i in range(200):
+        tracer.start_span(f"down-{i}").finish()
+        if i % 10 == 9:
+            tracer.flush(DEADLINE)
+    elapsed = time.perf_counter() - start
+    tracer.close().result(DEADLINE)
+    stats = tracer.reporter.stats()
+    assert stats.reported == 200 and stats.queued == 0
+    assert stats.failed > 0  # a connected socket sees ECONNREFUSED
+    assert elapsed < DEADLINE
