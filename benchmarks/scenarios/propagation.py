@@ -1,0 +1,37 @@
+"""inject + extract of a sampled span's context through HTTP_HEADERS (a dict carrier), with baggage.
+
+OTel's shim writes its global propagator's headers (W3C traceparent by default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import _common
+from opentracing import Format
+
+
+def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
+    tracer = impl.tracer("null")
+    span = tracer.start_span("client")
+    span.set_baggage_item("tenant", "acme")
+    context = span.context
+
+    def round_trip() -> None:
+        carrier: dict[str, str] = {}
+        tracer.inject(context, Format.HTTP_HEADERS, carrier)
+        tracer.extract(Format.HTTP_HEADERS, carrier)
+
+    carrier: dict[str, str] = {}
+    tracer.inject(context, Format.HTTP_HEADERS, carrier)
+    extracted = tracer.extract(Format.HTTP_HEADERS, carrier)
+    if extracted is None:
+        raise RuntimeError(f"extract returned None for {carrier!r}")
+    rounds = _common.per_op_us(round_trip, p["n"], p["rounds"])
+    span.finish()
+    impl.close(tracer)
+    return {"us_per_pair": _common.median(rounds), "rounds": rounds, "headers": sorted(carrier)}
+
+
+if __name__ == "__main__":
+    _common.run("propagation", body, {"n": 10000, "rounds": 5})
