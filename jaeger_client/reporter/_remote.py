@@ -265,8 +265,7 @@ class Reporter(BaseReporter):
         worker = self._worker
         if worker is not None and worker.is_alive():
             return True
-        # Never start a thread at exit: Python 3.12 raises RuntimeError there.
-        if self._is_exiting or sys.is_finalizing() or time.monotonic() < self._retry_start_at:
+        if _is_exiting(self) or time.monotonic() < self._retry_start_at:
             return False
         with self._start_lock:
             worker = self._worker
@@ -279,7 +278,12 @@ class Reporter(BaseReporter):
             except RuntimeError as exc:  # out of threads, or the interpreter is shutting down
                 self._retry_start_at = time.monotonic() + self.flush_interval
                 self._warn.log(
-                    "start", logging.ERROR, "Cannot start the %s thread: %s", _WORKER_NAME, exc
+                    "start",
+                    logging.WARNING,
+                    "Cannot start the %s thread (%s); queued spans wait for flush(), close() "
+                    "or interpreter exit",
+                    _WORKER_NAME,
+                    exc,
                 )
                 return False
             self._worker = worker
@@ -550,6 +554,19 @@ class Reporter(BaseReporter):
                 self.flush(remaining)
         except Exception as exc:  # never raise from an atexit hook
             self._report_error("Failed to flush spans at exit:", exc)
+
+
+def _is_exiting(reporter: Reporter) -> bool:
+    """Whether the interpreter is exiting, when no thread may start (3.12 raises RuntimeError).
+
+    ``threading._SHUTTING_DOWN`` (3.9 to 3.13) is set before non-daemon threads are joined and
+    atexit hooks run; it is private, so a missing flag falls back to catching the RuntimeError.
+    """
+    return (
+        reporter._is_exiting
+        or sys.is_finalizing()
+        or bool(getattr(threading, "_SHUTTING_DOWN", False))
+    )
 
 
 def _wait(future: concurrent.futures.Future[Any], timeout: Optional[float]) -> bool:
