@@ -70,9 +70,9 @@ def _dependencies_for(exe: str, version: str) -> Optional[str]:
         return str(cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix=f"py{version}-"))
+    pip = [exe, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     install = subprocess.run(
-        [exe, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--target", str(staging)]
-        + ["opentracing>=2.1,<3", "thrift>=0.13"],
+        [*pip, "--target", str(staging), "opentracing>=2.1,<3", "thrift>=0.13"],
         capture_output=True,
         timeout=600,
     )
