@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import selectors
 import socket
 import socketserver
 import threading
@@ -32,7 +33,6 @@ DEFAULT_COMPACT_PORT = 6831
 DEFAULT_BINARY_PORT = 6832
 DEFAULT_HTTP_PORT = 5778
 _MAX_BODY_BYTES = 64 * 1024 * 1024
-_POLL_INTERVAL = 0.05  # how fast serve_forever notices shutdown(); bounds close() latency
 _RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
 
@@ -198,12 +198,11 @@ class Agent:
         self.compact_port, self.binary_port, self.http_port = (
             int(s.socket.getsockname()[1]) for s in servers
         )
+        # close() writes here to wake every server thread at once (no polling, no shutdown lag)
+        self._wake_reader, self._wake_writer = socket.socketpair()
         self._threads = [
             threading.Thread(
-                target=server.serve_forever,
-                args=(_POLL_INTERVAL,),
-                name=f"jaeger-agent-{name}",
-                daemon=True,
+                target=self._serve, args=(server,), name=f"jaeger-agent-{name}", daemon=True
             )
             for server, name in zip(servers, ("compact", "binary", "http"))
         ]
@@ -218,12 +217,25 @@ class Agent:
             if self._closed:
                 return
             self._closed = True
-        for server in self._servers:
-            server.shutdown()
+        self._wake_writer.send(b"x")
         for thread in self._threads:
             thread.join()
         for server in self._servers:
             server.server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def _serve(self, server: Union[_UDPServer, _HTTPServer]) -> None:
+        """A server thread: handle each request as its socket turns readable, until woken."""
+        server.socket.setblocking(False)  # a readiness race then fails the accept/recv, not hangs
+        with selectors.DefaultSelector() as selector:
+            selector.register(server.socket, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while True:
+                ready = selector.select()
+                if any(key.fileobj is self._wake_reader for key, _ in ready):
+                    return
+                server.handle_request()
 
     def __enter__(self) -> Agent:
         return self
