@@ -14,7 +14,8 @@ from ._local import (
     NullReporter,
     default_logger,
 )
-from ._remote import Reporter, ReporterMetrics, ReporterStats
+from ._remote import Reporter
+from ._support import ReporterMetrics, ReporterStats
 
 __all__ = [
     "BaseReporter",

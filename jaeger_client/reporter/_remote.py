@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
 import collections
-import concurrent.futures
 import importlib
 import logging
-import math
 import os
-import sys
 import threading
 import time
-import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .._fork import after_fork_in_child
 from .._future import CloseFuture
@@ -22,6 +17,17 @@ from ..constants import DEFAULT_FLUSH_INTERVAL, UDP_MAX_PACKET_SIZE, UDP_MAX_PAY
 from ..metrics import LegacyMetricsFactory, Metrics, MetricsFactory
 from ..utils import ErrorReporter, RateLimitedLogger
 from ._local import BaseReporter, default_logger
+from ._support import (
+    ReporterMetrics,
+    ReporterStats,
+    _check_int,
+    _check_seconds,
+    _complete,
+    _FlushRequest,
+    _is_interpreter_exiting,
+    _register_at_exit,
+    _wait,
+)
 
 if TYPE_CHECKING:
     from ..senders import Sender
@@ -31,77 +37,6 @@ __all__ = ["Reporter", "ReporterMetrics", "ReporterStats"]
 
 _WORKER_NAME = "jaeger-reporter"
 _LOG_INTERVAL = 60.0  # seconds between two log lines of one kind (the first one is immediate)
-
-
-class ReporterMetrics:
-    """Reporter counters and gauge, with upstream's metric names and tags."""
-
-    def __init__(self, metrics_factory: MetricsFactory) -> None:
-        c = metrics_factory.create_counter
-        self.reporter_success = c("jaeger:reporter_spans", {"result": "ok"})
-        self.reporter_failure = c("jaeger:reporter_spans", {"result": "err"})
-        self.reporter_dropped = c("jaeger:reporter_spans", {"result": "dropped"})
-        self.reporter_queue_length = metrics_factory.create_gauge("jaeger:reporter_queue_length")
-
-
-class ReporterStats(NamedTuple):
-    """Where every span handed to ``report_span`` in this process went (a consistent snapshot).
-
-    ``sent + dropped + too_large + failed + queued`` equals the number of spans reported.
-    """
-
-    sent: int  # accepted by the sender (handed to the socket or collector)
-    dropped: int  # not queued: the queue was full, or the reporter was closed
-    too_large: int  # larger than one packet even alone; dropped by the sender
-    failed: int  # encoding or transport errors
-    queued: int  # waiting in the queue or in the batch being sent right now
-
-    @property
-    def reported(self) -> int:
-        return self.sent + self.dropped + self.too_large + self.failed + self.queued
-
-
-class _FlushRequest:
-    __slots__ = ("done", "is_ok")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.is_ok = True
-
-
-# Reporters alive in this process; one atexit hook flushes them all (held weakly, like _fork).
-_live_reporters: weakref.WeakSet[Reporter] = weakref.WeakSet()
-_atexit_lock = threading.Lock()
-_is_atexit_registered = False
-
-
-def _flush_all_at_exit() -> None:
-    start = time.monotonic()
-    for reporter in list(_live_reporters):
-        reporter._flush_at_exit(start)
-
-
-def _register_atexit(reporter: Reporter) -> None:
-    global _is_atexit_registered
-    with _atexit_lock:
-        _live_reporters.add(reporter)
-        if not _is_atexit_registered:
-            atexit.register(_flush_all_at_exit)
-            _is_atexit_registered = True
-
-
-def _check_int(name: str, value: Any, minimum: int, maximum: Optional[int] = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be an integer <= {maximum}, got {value!r}")
-
-
-def _check_seconds(name: str, value: Any, *, allow_zero: bool) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
 
 
 class Reporter(BaseReporter):
@@ -182,7 +117,7 @@ class Reporter(BaseReporter):
         self._close_future: Optional[CloseFuture] = None
         self._init_process_state()
         after_fork_in_child(self._after_fork_in_child)
-        _register_atexit(self)
+        _register_at_exit(self)
 
     def _init_process_state(self) -> None:
         """Everything that belongs to one process: queue, locks, worker and counters."""
@@ -265,7 +200,7 @@ class Reporter(BaseReporter):
         worker = self._worker
         if worker is not None and worker.is_alive():
             return True
-        if _is_exiting(self) or time.monotonic() < self._retry_start_at:
+        if self._is_exiting or _is_interpreter_exiting() or time.monotonic() < self._retry_start_at:
             return False
         with self._start_lock:
             worker = self._worker
@@ -554,31 +489,3 @@ class Reporter(BaseReporter):
                 self.flush(remaining)
         except Exception as exc:  # never raise from an atexit hook
             self._report_error("Failed to flush spans at exit:", exc)
-
-
-def _is_exiting(reporter: Reporter) -> bool:
-    """Whether the interpreter is exiting, when no thread may start (3.12 raises RuntimeError).
-
-    ``threading._SHUTTING_DOWN`` (3.9 to 3.13) is set before non-daemon threads are joined and
-    atexit hooks run; it is private, so a missing flag falls back to catching the RuntimeError.
-    """
-    return (
-        reporter._is_exiting
-        or sys.is_finalizing()
-        or bool(getattr(threading, "_SHUTTING_DOWN", False))
-    )
-
-
-def _wait(future: concurrent.futures.Future[Any], timeout: Optional[float]) -> bool:
-    try:
-        future.result(timeout)
-    except Exception:  # timed out, cancelled by a user, or failed: not all sent
-        return False
-    return True
-
-
-def _complete(future: CloseFuture) -> None:
-    try:
-        future.set_result(None)
-    except concurrent.futures.InvalidStateError:  # already completed, or cancelled by a user
-        pass
