@@ -105,3 +105,10 @@ OPERATION_KEY = "operation"
 STRATEGY_TYPE_PROBABILISTIC = "PROBABILISTIC"
 STRATEGY_TYPE_RATE_LIMITING = "RATE_LIMITING"
 STRATEGY_TYPE_CODES = {0: STRATEGY_TYPE_PROBABILISTIC, 1: STRATEGY_TYPE_RATE_LIMITING}
+
+# --- Config defaults (queue and batch differ from upstream's 100 and 10: see CHANGELOG) ---------
+DEFAULT_REPORTER_QUEUE_SIZE = 10000  # holds a 2,000-span burst with room to spare
+DEFAULT_REPORTER_BATCH_SIZE = 100  # spans per datagram at most; datagrams are also cut by bytes
+DEFAULT_EXIT_FLUSH_TIMEOUT = 2.0  # seconds the atexit flush may take
+DEFAULT_COLLECTOR_TIMEOUT = 10.0  # seconds per HTTP request to the collector
+DEFAULT_BAGGAGE_RESTRICTIONS_REFRESH_INTERVAL = 60
