@@ -519,6 +519,15 @@ def test_close_is_idempotent_and_stops_http() -> None:
         http(port, "/sampling?service=s")
 
 
+def test_close_takes_datagrams_already_queued(recorder: Recorder) -> None:
+    """A client may send and stop the agent at once (SIGTERM after a demo run): nothing is lost."""
+    agent = Agent("127.0.0.1", 0, 0, 0, on_batch=[recorder.on_batch])
+    for i in range(50):
+        send_udp(agent.compact_port, emit_batch(batch([span(f"op{i}", i + 1)])))
+    agent.close()
+    assert len(recorder.batches) == 50
+
+
 def test_a_failing_listener_does_not_stop_the_agent(recorder: Recorder) -> None:
     def explode(item: ReceivedBatch) -> None:
         raise RuntimeError("listener bug")

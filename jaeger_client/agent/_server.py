@@ -8,6 +8,7 @@ import selectors
 import socket
 import socketserver
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ DEFAULT_BINARY_PORT = 6832
 DEFAULT_HTTP_PORT = 5778
 _MAX_BODY_BYTES = 64 * 1024 * 1024
 _RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+_DRAIN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -234,8 +236,16 @@ class Agent:
             while True:
                 ready = selector.select()
                 if any(key.fileobj is self._wake_reader for key, _ in ready):
-                    return
+                    break
                 server.handle_request()
+        if isinstance(server, _UDPServer):
+            # datagrams already queued were sent before close(): take them (a client may send
+            # and then stop the agent at once, as a demo or a test does)
+            deadline = time.monotonic() + _DRAIN_SECONDS  # a sender that never stops
+            with selectors.DefaultSelector() as selector:
+                selector.register(server.socket, selectors.EVENT_READ)
+                while selector.select(timeout=0) and time.monotonic() < deadline:
+                    server.handle_request()
 
     def __enter__(self) -> Agent:
         return self
