@@ -18,12 +18,15 @@ from typing import Any, Callable
 import pytest
 from _reporter_fakes import FakeSender, make_reporter, reporter_threads
 from conftest import decode_emit_batch
+from thrift.protocol import TCompactProtocol
+from thrift.transport import TTransport
 
 from jaeger_client import reporter as reporter_module
 from jaeger_client.local_agent_net import LocalAgentSender
 from jaeger_client.metrics import Metrics, MetricsFactory
 from jaeger_client.reporter import Reporter, ReporterStats
 from jaeger_client.sampler import ConstSampler
+from jaeger_client.thrift_gen.agent import Agent as AgentService
 from jaeger_client.tracer import Tracer
 from jaeger_client.utils import ErrorReporter
 
@@ -687,23 +690,63 @@ needs_udp_sender = pytest.mark.skipif(
 )
 
 
-def receive_spans(sock: socket.socket, expected: int, timeout: float = 10.0) -> list[Any]:
-    """Read datagrams as fast as they come (decoding later), until ``expected`` spans or timeout."""
-    packets: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    count = 0
-    while count < expected:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        sock.settimeout(remaining)
-        try:
-            packet, _ = sock.recvfrom(65535)
-        except socket.timeout:
-            break
-        packets.append(packet)
-        count += len(decode_emit_batch(packet).spans)
-    return [span for packet in packets for span in decode_emit_batch(packet).spans]
+def _decode_fast(packet: bytes) -> Any:
+    """``Agent.emitBatch`` through thrift's C decoder when built (tens of thousands of spans)."""
+    try:
+        from thrift.protocol import fastbinary  # noqa: F401
+    except ImportError:
+        return decode_emit_batch(packet)
+    transport = TTransport.TMemoryBuffer(packet)
+    protocol = TCompactProtocol.TCompactProtocolAccelerated(transport)
+    name, _, _ = protocol.readMessageBegin()
+    assert name == "emitBatch", name
+    args = AgentService.emitBatch_args()
+    args.read(protocol)
+    protocol.readMessageEnd()
+    return args.batch
+
+
+class Agent:
+    """Receives datagrams on a thread that only calls ``recv``; decoding happens on demand."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.port = sock.getsockname()[1]
+        self.packets: list[bytes] = []
+        self._decoded: list[Any] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, name="test-agent")
+        self._thread.start()
+
+    def _receive(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                self.packets.append(self.sock.recv(65535))
+            except socket.timeout:
+                continue
+
+    def spans(self) -> list[Any]:
+        for packet in self.packets[len(self._decoded) :]:
+            self._decoded.append(_decode_fast(packet).spans)
+        return [span for spans in self._decoded for span in spans]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        while len(self.spans()) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.spans()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture
+def agent(agent_udp: socket.socket) -> Iterator[Agent]:
+    running = Agent(agent_udp)
+    yield running
+    running.stop()
 
 
 def udp_tracer(port: int, **kwargs: Any) -> Tracer:
@@ -712,51 +755,65 @@ def udp_tracer(port: int, **kwargs: Any) -> Tracer:
 
 
 @needs_udp_sender
-def test_a_burst_of_2000_spans_with_defaults_is_delivered_in_full(agent_udp: socket.socket) -> None:
-    tracer = udp_tracer(agent_udp.getsockname()[1])
-    received: list[Any] = []
-    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 2000)))
-    receiver.start()
+def test_a_burst_of_2000_spans_with_defaults_is_delivered_in_full(agent: Agent) -> None:
+    tracer = udp_tracer(agent.port)
     for i in range(2000):
         tracer.start_span(f"burst-{i}").finish()
     assert tracer.flush(DEADLINE)
-    receiver.join(15)
+    received = agent.wait_for(2000)
     tracer.close().result(DEADLINE)
     assert sorted(s.operationName for s in received) == sorted(f"burst-{i}" for i in range(2000))
     assert tracer.reporter.stats() == ReporterStats(2000, 0, 0, 0, 0)
 
 
 @needs_udp_sender
-def test_accounting_identity_holds_with_a_tiny_queue_over_udp(agent_udp: socket.socket) -> None:
-    tracer = udp_tracer(agent_udp.getsockname()[1], queue_capacity=10, batch_size=5)
-    received: list[Any] = []
-    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 1000, 3)))
-    receiver.start()
+@pytest.mark.slow
+def test_a_steady_20000_spans_per_second_with_defaults_is_delivered_in_full(agent: Agent) -> None:
+    tracer = udp_tracer(agent.port)
+    rate, seconds, tick = 20000, 1.5, 0.01
+    per_tick = int(rate * tick)
+    total = int(rate * seconds)
+    start = time.monotonic()
+    for n in range(total // per_tick):
+        for i in range(per_tick):
+            tracer.start_span(f"steady-{n}-{i}").finish()
+        pause = start + (n + 1) * tick - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # pacing to the target rate, not waiting for a result
+    elapsed = time.monotonic() - start
+    assert tracer.flush(DEADLINE)
+    received = agent.wait_for(total)
+    tracer.close().result(DEADLINE)
+    assert elapsed < seconds * 1.5, f"could only generate {total / elapsed:.0f} spans/s"
+    assert tracer.reporter.stats() == ReporterStats(total, 0, 0, 0, 0)
+    assert len(received) == total
+
+
+@needs_udp_sender
+def test_accounting_identity_holds_with_a_tiny_queue_over_udp(agent: Agent) -> None:
+    tracer = udp_tracer(agent.port, queue_capacity=10, batch_size=5)
     for i in range(1000):
         tracer.start_span(f"s{i}").finish()
     tracer.close().result(DEADLINE)
-    receiver.join(15)
     stats = tracer.reporter.stats()
     assert stats.reported == 1000
     assert stats.queued == 0
     assert stats.dropped > 0
-    assert len(received) == stats.sent
+    assert len(agent.wait_for(stats.sent, timeout=2.0)) == stats.sent
 
 
 @needs_udp_sender
-def test_close_delivers_10000_queued_spans_over_udp(agent_udp: socket.socket) -> None:
-    tracer = udp_tracer(agent_udp.getsockname()[1], flush_interval=60)
+def test_close_delivers_10000_queued_spans_over_udp(agent: Agent) -> None:
+    tracer = udp_tracer(agent.port, flush_interval=60)
     spans = [tracer.start_span(f"q{i}") for i in range(10000)]
-    received: list[Any] = []
-    receiver = threading.Thread(target=lambda: received.extend(receive_spans(agent_udp, 10000, 20)))
-    receiver.start()
     for span in spans:
         span.finish()
     start = time.monotonic()
     tracer.close().result(20)
     elapsed = time.monotonic() - start
-    receiver.join(25)
+    received = agent.wait_for(10000)
     assert len(received) == 10000, (len(received), tracer.reporter.stats())
+    assert len({s.spanId for s in received}) == 10000
     assert elapsed < 20
 
 
