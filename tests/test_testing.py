@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -267,3 +268,21 @@ def test_fixture_works_from_a_users_conftest(tmp_path: Path, conftest: str) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not hasattr(importlib.import_module("jaeger_client.senders"), "UDPSender"),
+    reason="examples/demo.py reports through senders.UDPSender, not merged yet",
+)
+def test_demo_runs_end_to_end_and_prints_the_trace_tree() -> None:
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(demo)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "8 spans, 2 services" in out
+    assert "the agent received 8 spans" in out and ", 0 malformed" in out
+    assert "`- inventory: reserve" in out  # the downstream span sits under the client span
+    assert "error=true" in out
