@@ -1,31 +1,1026 @@
-"""STUB: replaced by the codecs work. Interface only."""
+"""Propagation codecs: pure functions of (span context, carrier), no I/O.
+
+Formats (wire facts: https://www.jaegertracing.io/docs/latest/client-libraries/#propagation-format,
+https://github.com/openzipkin/b3-propagation, https://www.w3.org/TR/trace-context/):
+
+- :class:`TextCodec` - ``uber-trace-id`` + ``uberctx-*`` baggage (TEXT_MAP, HTTP_HEADERS)
+- :class:`BinaryCodec` - jaeger-client-go's binary layout (BINARY, ``bytearray`` carrier)
+- :class:`ZipkinCodec` - ``'zipkin-span-format'`` dicts or objects (TChannel interop)
+- :class:`B3Codec` - Zipkin B3 multi-header; :class:`B3SingleCodec` - the single ``b3`` header
+- :class:`TraceContextCodec` - W3C ``traceparent``
+- :class:`CompositeCodec` - several of the above on one carrier
+
+Contract: ``inject`` and ``extract`` let only ``InvalidCarrierException`` (the carrier is not
+something this codec can read or write) and ``SpanContextCorruptedException`` (a header is there
+but malformed) escape, whatever the carrier holds; ``extract`` returns ``None`` when the carrier
+holds no context. Extracted baggage is bounded (``constants.MAX_BAGGAGE_*``); the excess is
+dropped and counted, never the whole context.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import re
+import struct
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Callable, Optional, Union
+from urllib.parse import quote, unquote, unquote_plus
 
+from opentracing import InvalidCarrierException, SpanContextCorruptedException
+
+from .constants import (
+    B3_FLAGS,
+    B3_FLAGS_DEBUG,
+    B3_PARENT_SPAN_ID,
+    B3_SAMPLED,
+    B3_SAMPLED_ACCEPT,
+    B3_SAMPLED_DEBUG,
+    B3_SAMPLED_DENY,
+    B3_SINGLE_HEADER,
+    B3_SPAN_ID,
+    B3_TRACE_ID,
+    BAGGAGE_HEADER_KEY,
+    BAGGAGE_HEADER_PREFIX,
+    DEBUG_FLAG,
+    DEBUG_ID_HEADER_KEY,
+    MAX_BAGGAGE_HEADER_BYTES,
+    MAX_BAGGAGE_ITEM_BYTES,
+    MAX_BAGGAGE_ITEMS,
+    MAX_ID,
+    MAX_TRACE_ID,
+    SAMPLED_FLAG,
+    TRACE_ID_HEADER,
+    W3C_TRACEPARENT,
+    W3C_TRACEPARENT_INVALID_VERSION,
+    W3C_TRACEPARENT_VERSION,
+    ZIPKIN_FLAGS_KEY,
+    ZIPKIN_PARENT_ID_KEY,
+    ZIPKIN_SPAN_FORMAT,
+    ZIPKIN_SPAN_ID_KEY,
+    ZIPKIN_TRACE_ID_KEY,
+)
 from .span_context import SpanContext
+
+__all__ = [
+    "B3Codec",
+    "B3SingleCodec",
+    "BinaryCodec",
+    "Codec",
+    "CompositeCodec",
+    "TextCodec",
+    "TraceContextCodec",
+    "ZipkinCodec",
+    "ZipkinSpanFormat",
+    "header_to_hex",
+    "span_context_from_string",
+    "span_context_to_string",
+]
+
+# Upstream's name for the TChannel interop format.
+ZipkinSpanFormat = ZIPKIN_SPAN_FORMAT
+
+# Strict, ASCII-only: int(x, 16) alone would accept "_", signs, "0x", whitespace and
+# non-ASCII digits (RELIABILITY 2.1). fullmatch, unlike "$", rejects a trailing newline.
+_UBER_TRACE_ID = re.compile(
+    r"([0-9a-fA-F]{1,32}):([0-9a-fA-F]{1,16}):([0-9a-fA-F]{1,16}):([0-9a-fA-F]{1,2})"
+)
+_HEX_1_32 = re.compile(r"[0-9a-fA-F]{1,32}")
+_B3_TRACE_ID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{16}")
+_B3_SPAN_ID = re.compile(r"[0-9a-fA-F]{16}")
+_B3_SINGLE = re.compile(
+    r"([0-9a-fA-F]{32}|[0-9a-fA-F]{16})-([0-9a-fA-F]{16})(?:-([01d])(?:-([0-9a-fA-F]{16}))?)?"
+)
+# version-00 traceparent is exactly these 55 chars; later versions may append "-..." fields.
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.S)
+
+# Binary layout (jaeger-client-go propagation.go): trace-high, trace-low, span, parent: u64;
+# flags: u8; baggage count: u32; then per item key-len u32, key, value-len u32, value.
+_BINARY_HEADER = struct.Struct(">QQQQBI")
+_U32 = struct.Struct(">I")
+_MIN_BINARY_ITEM = 2 * _U32.size  # an item with an empty key and value
+
+# a longer %-encoded uber-trace-id cannot decode (3:1 at most) to a valid one: don't unquote it
+_MAX_QUOTED_TRACE_HEADER = 3 * len("0" * 32 + ":" + "0" * 16 + ":" + "0" * 16 + ":00")
+_MAX_SHOWN = 64  # characters of a bad header quoted in an exception message
+_KEY_CACHE_SIZE = 512  # distinct carrier key spellings remembered per codec
+_KEY_CACHE_MAX_LEN = 128
+
+
+class _Kind:
+    """What a TextCodec carrier key is; a ``str`` kind is instead the baggage key it carries."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_OTHER = ""  # falsy, like an empty baggage key, which is ignored too
+_TRACE = _Kind("trace")
+_DEBUG_ID = _Kind("debug-id")
+_BAGGAGE_HEADER = _Kind("baggage-header")
+KeyKind = Union[str, _Kind]
+
+Carrier = Any  # carriers are whatever the application hands us; checked at run time
+Counter = Callable[[int], Any]
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: a 1 MB header must not become a 1 MB exception message."""
+    if isinstance(value, (str, bytes, bytearray)) and len(value) > _MAX_SHOWN:
+        return f"{value[:_MAX_SHOWN]!r}... ({len(value)} long)"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not turn into a non-OT exception
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+
+
+def _as_text(value: Any) -> Optional[str]:
+    """A header value as ``str``: lists of one are unwrapped, bytes decoded as UTF-8.
+
+    Returns ``None`` for anything else (several values, ``None``, numbers, undecodable bytes).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            return None
+        value = value[0]
+        if isinstance(value, str):
+            return value
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _utf8_len(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _context_of(span_context: Any) -> SpanContext:
+    """Accept a :class:`SpanContext` or anything with one as ``.context`` (a Span), as upstream."""
+    if isinstance(span_context, SpanContext):
+        return span_context
+    context = getattr(span_context, "context", None)
+    if isinstance(context, SpanContext):
+        return context
+    raise SpanContextCorruptedException(
+        f"expected a jaeger SpanContext or Span, got {type(span_context).__name__}"
+    )
+
+
+def _is_mutable_mapping(carrier: Any) -> bool:
+    return type(carrier) is dict or isinstance(carrier, MutableMapping)
+
+
+def _carrier_items(carrier: Any) -> Iterable[Any]:
+    if type(carrier) is dict:
+        return carrier.items()
+    items = getattr(carrier, "items", None)
+    if items is None or not callable(items):
+        raise InvalidCarrierException(f"carrier is not a mapping: {type(carrier).__name__}")
+    result: Iterable[Any] = items()
+    return result
+
+
+def _bad_carrier(carrier: Any, error: BaseException) -> InvalidCarrierException:
+    return InvalidCarrierException(
+        f"carrier {type(carrier).__name__} failed: {type(error).__name__}: {_shown(str(error))}"
+    )
+
+
+def _bound_baggage(entries: list[tuple[str, str]], overhead: int) -> tuple[dict[str, str], int]:
+    """Keep the baggage within the bounds; return it and how many items were dropped.
+
+    At most ``MAX_BAGGAGE_ITEMS`` items, each key + value at most ``MAX_BAGGAGE_ITEM_BYTES``
+    UTF-8 bytes, all together at most ``MAX_BAGGAGE_HEADER_BYTES`` with each item also costing
+    ``overhead`` (the header prefix it is re-injected under): a context re-injects at most
+    8 KB of baggage however large the carrier was. A repeated key keeps its last value, as a
+    dict would; earlier keys win the space.
+    """
+    # dedupe in C, last value wins
+    merged: Collection[tuple[str, str]] = dict(entries).items() if len(entries) > 1 else entries
+    baggage: dict[str, str] = {}
+    budget = MAX_BAGGAGE_HEADER_BYTES
+    dropped = 0
+    seen = 0
+    for key, value in merged:
+        if len(baggage) >= MAX_BAGGAGE_ITEMS or budget <= overhead:
+            dropped += len(merged) - seen  # nothing more can fit
+            break
+        seen += 1
+        if key.isascii() and value.isascii():
+            size = len(key) + len(value)
+        else:
+            size = _utf8_len(key) + _utf8_len(value)
+        cost = size + overhead
+        if size > MAX_BAGGAGE_ITEM_BYTES or cost > budget:
+            dropped += 1
+            continue
+        budget -= cost
+        baggage[key] = value
+    return baggage, dropped
+
+
+def _check_counter(metrics: Any) -> Optional[Counter]:
+    if metrics is None:
+        return None
+    counter = getattr(metrics, "baggage_truncations", None)
+    if not callable(counter):
+        raise TypeError(
+            "metrics must have a callable baggage_truncations(n) (a tracer's TracerMetrics), "
+            f"got {type(metrics).__name__}"
+        )
+    return counter  # type: ignore[no-any-return]  # checked callable above
+
+
+# ---- upstream's module-level helpers -----------------------------------------------------------
+
+
+def span_context_to_string(
+    trace_id: int, span_id: int, parent_id: Optional[int], flags: int
+) -> str:
+    """Serialize ids as ``{trace_id}:{span_id}:{parent_id}:{flags}``.
+
+    Variable-length lower-case hex without zero padding, as upstream; a missing parent is ``0``.
+    """
+    return f"{trace_id:x}:{span_id:x}:{parent_id or 0:x}:{flags:x}"
+
+
+def span_context_from_string(value: Any) -> tuple[int, int, Optional[int], int]:
+    """Parse an ``uber-trace-id`` value into ``(trace_id, span_id, parent_id, flags)``.
+
+    Accepts padded or unpadded, upper- or lower-case hex: 1-32 digits for the trace id, 1-16 for
+    span and parent, 1-2 for flags; nothing else (no whitespace, sign, ``0x``, ``_`` or non-ASCII
+    digits). A parent of ``0`` becomes ``None``. A list of one string is unwrapped, as upstream.
+
+    :raises SpanContextCorruptedException: for anything else, including a zero trace or span id
+    """
+    if isinstance(value, list) and value:
+        # some frameworks present headers as lists of values
+        if len(value) > 1:
+            raise SpanContextCorruptedException(
+                f"trace context must be a string or a list of one string: {_shown(value)}"
+            )
+        value = value[0]
+    if not isinstance(value, str):
+        raise SpanContextCorruptedException(f"trace context is not a string: {_shown(value)}")
+    match = _UBER_TRACE_ID.fullmatch(value)
+    if match is None:
+        raise SpanContextCorruptedException(f"malformed trace context {_shown(value)}")
+    trace_id = int(match[1], 16)
+    span_id = int(match[2], 16)
+    if not trace_id or not span_id:
+        raise SpanContextCorruptedException(
+            f"malformed trace context {_shown(value)}: zero trace or span id"
+        )
+    return trace_id, span_id, int(match[3], 16) or None, int(match[4], 16)
+
+
+def header_to_hex(header: Any) -> int:
+    """Parse 1-32 ASCII hex digits (a B3 id header) into an int.
+
+    :raises SpanContextCorruptedException: if ``header`` is not such a string
+    """
+    if not isinstance(header, str) or _HEX_1_32.fullmatch(header) is None:
+        raise SpanContextCorruptedException(
+            f"malformed trace context {_shown(header)}, expected hex string"
+        )
+    return int(header, 16)
+
+
+# ---- codecs ------------------------------------------------------------------------------------
 
 
 class Codec:
-    def inject(self, span_context: SpanContext, carrier: Any) -> None:
+    """Converts a :class:`SpanContext` to and from one carrier format."""
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
         raise NotImplementedError()
 
-    def extract(self, carrier: Any) -> Optional[SpanContext]:
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
         raise NotImplementedError()
 
 
 class TextCodec(Codec):
-    def __init__(self, url_encoding: bool = False, trace_id_header: str = "uber-trace-id",
-                 baggage_header_prefix: str = "uberctx-", debug_id_header: str = "jaeger-debug-id",
-                 *, metrics: Any = None) -> None:
-        pass
+    """Jaeger's native text format: ``uber-trace-id``, ``uberctx-*``, ``jaeger-debug-id``,
+    ``jaeger-baggage``, for TEXT_MAP (``url_encoding=False``) and HTTP_HEADERS (``True``).
+
+    Header names are lower-cased with ``_`` turned into ``-`` (as upstream) and matched
+    case-insensitively. Inject writes unpadded lower-case hex, as upstream; extract accepts
+    padded or unpadded, upper or lower case. With ``url_encoding``, baggage values are written
+    with ``urllib.parse.quote`` (space as ``%20``) and read back with ``%XX`` and ``+`` decoded,
+    so values from Go and Java clients (space as ``+``) survive.
+
+    :param baggage_header: the ad-hoc ``k1=v1, k2=v2`` baggage header
+    :param metrics: the tracer's ``TracerMetrics``; extracted baggage dropped by the bounds is
+        counted with ``metrics.baggage_truncations(n)``
+    """
+
+    def __init__(
+        self,
+        url_encoding: bool = False,
+        trace_id_header: str = TRACE_ID_HEADER,
+        baggage_header_prefix: str = BAGGAGE_HEADER_PREFIX,
+        debug_id_header: str = DEBUG_ID_HEADER_KEY,
+        baggage_header: str = BAGGAGE_HEADER_KEY,
+        *,
+        metrics: Any = None,
+    ) -> None:
+        for name, header in (
+            ("trace_id_header", trace_id_header),
+            ("baggage_header_prefix", baggage_header_prefix),
+            ("debug_id_header", debug_id_header),
+            ("baggage_header", baggage_header),
+        ):
+            if not isinstance(header, str) or not header:
+                raise ValueError(f"TextCodec {name} must be a non-empty string, got {header!r}")
+        self.url_encoding = bool(url_encoding)
+        self.trace_id_header = trace_id_header.lower().replace("_", "-")
+        self.baggage_prefix = baggage_header_prefix.lower().replace("_", "-")
+        self.debug_id_header = debug_id_header.lower().replace("_", "-")
+        self.baggage_header = baggage_header.lower().replace("_", "-")
+        self.prefix_length = len(self.baggage_prefix)
+        self._count_truncations = _check_counter(metrics)
+        # carrier key as sent -> kind; saves lower() and four comparisons per header per request
+        self._kinds: dict[str, KeyKind] = {}
+
+    # -- inject
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if type(carrier) is not dict:
+            if not isinstance(carrier, MutableMapping):
+                raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+            self._inject_foreign(span_context, carrier)
+            return
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        trace_id = context.trace_id
+        if trace_id:
+            try:
+                # not url-encoded even in HTTP mode: ':' is fine in a header value
+                carrier[self.trace_id_header] = (
+                    f"{trace_id:x}:{context.span_id or 0:x}:"
+                    f"{context.parent_id or 0:x}:{context.flags or 0:x}"
+                )
+            except (TypeError, ValueError) as e:
+                raise SpanContextCorruptedException(f"cannot serialize {context!r}: {e}") from e
+        baggage = context.baggage
+        if baggage:
+            prefix = self.baggage_prefix
+            url_encoding = self.url_encoding
+            for key, value in baggage.items():
+                text: Optional[str] = value
+                if type(value) is not str or (
+                    url_encoding and not (value.isascii() and value.isalnum())
+                ):
+                    # ASCII letters and digits are what quote() keeps as they are
+                    text = _quote_value(value) if url_encoding else _baggage_text(value)
+                    if text is None:
+                        continue
+                name: Optional[str] = key if type(key) is str else _baggage_text(key)
+                if name is not None:
+                    carrier[prefix + name] = text
+
+    def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
+        """Inject into a mapping that is not a dict: write a dict, then copy it over."""
+        headers: dict[str, str] = {}
+        self.inject(span_context, headers)
+        try:
+            carrier.update(headers)
+        except Exception as e:  # a foreign mapping's __setitem__ may raise anything; OT allows ICE
+            raise _bad_carrier(carrier, e) from e
+
+    # -- extract
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        trace_value: Any = None
+        debug_value: Any = None
+        baggage_values: Optional[list[tuple[KeyKind, Any]]] = None
+        kinds = self._kinds
+        try:
+            items = carrier.items() if type(carrier) is dict else _carrier_items(carrier)
+            for key, value in items:
+                if value is None:
+                    continue
+                if type(key) is str:
+                    kind = kinds.get(key)
+                    if kind is None:
+                        kind = self._classify(key)
+                else:
+                    kind = self._classify(key)
+                if not kind:
+                    continue
+                if kind is _TRACE:
+                    trace_value = value
+                elif kind is _DEBUG_ID:
+                    debug_value = value
+                elif baggage_values is None:
+                    baggage_values = [(kind, value)]  # a baggage item, or the baggage header
+                else:
+                    baggage_values.append((kind, value))
+        except (InvalidCarrierException, SpanContextCorruptedException):
+            raise
+        except Exception as e:  # the carrier is foreign code: items(), iteration, keys' __eq__ ...
+            raise _bad_carrier(carrier, e) from e
+
+        if trace_value is not None:
+            if type(trace_value) is not str:
+                trace_value = _header_text(self.trace_id_header, trace_value)
+            if (
+                self.url_encoding
+                and "%" in trace_value
+                and len(trace_value) <= _MAX_QUOTED_TRACE_HEADER
+            ):
+                trace_value = unquote(trace_value)
+            # through the module global: users patch codecs.span_context_from_string
+            ids: tuple[Optional[int], ...] = span_context_from_string(trace_value)
+            trace_id, span_id, parent_id, flags = ids
+            if not trace_id or not span_id:
+                trace_id = span_id = parent_id = flags = None
+        else:
+            trace_id = span_id = parent_id = flags = None
+
+        debug_id = None
+        if debug_value is not None:
+            debug_id = _as_text(debug_value)
+            if debug_id is not None and self.url_encoding and "%" in debug_id:
+                debug_id = unquote(debug_id)
+
+        baggage = None
+        if baggage_values is not None:
+            baggage = self._bounded_baggage(baggage_values)
+        if not trace_id and debug_id is None and not baggage:
+            return None
+        return SpanContext(trace_id, span_id, parent_id, flags, baggage, debug_id)
+
+    def _classify(self, key: Any) -> KeyKind:
+        if isinstance(key, str):
+            lowered = key.lower()
+        elif isinstance(key, (bytes, bytearray)):
+            try:
+                lowered = key.decode("utf-8").lower()
+            except UnicodeDecodeError:
+                return _OTHER
+        else:
+            return _OTHER
+        kind: KeyKind
+        if lowered == self.trace_id_header:
+            kind = _TRACE
+        elif lowered.startswith(self.baggage_prefix):
+            kind = lowered[self.prefix_length :]
+        elif lowered == self.debug_id_header:
+            kind = _DEBUG_ID
+        elif lowered == self.baggage_header:
+            kind = _BAGGAGE_HEADER
+        else:
+            kind = _OTHER
+        kinds = self._kinds
+        if type(key) is str and len(key) <= _KEY_CACHE_MAX_LEN and len(kinds) < _KEY_CACHE_SIZE:
+            kinds[key] = kind
+        return kind
+
+    def _bounded_baggage(self, values: list[tuple[KeyKind, Any]]) -> Optional[dict[str, str]]:
+        url_encoding = self.url_encoding
+        entries: list[tuple[str, str]] = []
+        dropped = 0
+        for key, value in values:
+            text = value if type(value) is str else _as_text(value)
+            if text is None:
+                continue  # not a string: ignored, like a header that is not there
+            if key is _BAGGAGE_HEADER:
+                dropped += self._parse_baggage_header(text, entries)
+            elif isinstance(key, str):
+                # decoding shrinks a value at most 3:1 ("%XX"), so a longer one cannot fit
+                if len(text) > 3 * MAX_BAGGAGE_ITEM_BYTES:
+                    dropped += 1
+                    continue
+                if url_encoding and ("%" in text or "+" in text):
+                    # %XX, and + as a space: Go and Java clients write a space as +
+                    text = unquote_plus(text)
+                entries.append((key, text))
+        baggage, over = _bound_baggage(entries, self.prefix_length)
+        dropped += over
+        if dropped and self._count_truncations is not None:
+            self._count_truncations(dropped)
+        return baggage or None
+
+    def _parse_baggage_header(self, header: str, entries: list[tuple[str, str]]) -> int:
+        """``k1=v1, k2=v2``: items without exactly one ``=`` are skipped, as upstream and Go.
+
+        Like a W3C baggage header, only the first ``MAX_BAGGAGE_HEADER_BYTES`` bytes and the
+        first ``MAX_BAGGAGE_ITEMS`` comma-separated members are read, so a hostile header costs
+        no Python loop over 10,000 items. Appends the items to ``entries``; returns how many
+        members were cut off.
+        """
+        dropped = 0
+        window = MAX_BAGGAGE_HEADER_BYTES + 1
+        if len(header) > window:
+            cut = header.rfind(",", 0, window)  # keep whole members only
+            dropped = header.count(",", cut + 1) + 1
+            header = header[:cut] if cut >= 0 else ""
+        if self.url_encoding and ("%" in header or "+" in header):
+            header = unquote_plus(header)  # the whole value first, as upstream and Go
+        parts = header.split(",", MAX_BAGGAGE_ITEMS)
+        if len(parts) > MAX_BAGGAGE_ITEMS:
+            dropped += parts.pop().count(",") + 1
+        for part in parts:
+            kv = part.split("=")
+            if len(kv) == 2:
+                key = kv[0].strip()
+                if key:
+                    entries.append((key, kv[1].strip()))
+        return dropped
+
+
+def _baggage_text(value: Any) -> Optional[str]:
+    """A baggage key or value that is not a ``str``, as text; ``None`` to leave it out."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    if value is None:
+        return None
+    try:
+        return str(value)
+    except Exception:  # a hostile __str__ must not fail the request: leave the item out
+        return None
+
+
+def _quote_value(value: Any) -> Optional[str]:
+    # quote() takes bytes as they are, keeping upstream's %FF for a non-UTF-8 byte
+    if isinstance(value, (bytes, bytearray)):
+        return quote(bytes(value))
+    text = _baggage_text(value)
+    if text is None:
+        return None
+    return quote(text, errors="replace")  # lone surrogates cannot be encoded
 
 
 class BinaryCodec(Codec):
+    """jaeger-client-go's binary format in a ``bytearray`` carrier (Format.BINARY).
+
+    Big-endian: trace-id high u64, low u64, span u64, parent u64, flags u8, baggage count u32,
+    then per item key-len u32, key, value-len u32, value (UTF-8); see jaeger-client-go
+    ``propagation.go``. Extract checks every length against the bytes that remain and the
+    baggage bounds before it copies anything.
+
+    :param metrics: the tracer's ``TracerMetrics``; dropped baggage is counted with
+        ``metrics.baggage_truncations(n)``
+    """
+
     def __init__(self, *, metrics: Any = None) -> None:
-        pass
+        self._count_truncations = _check_counter(metrics)
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if not isinstance(carrier, bytearray):
+            raise InvalidCarrierException(f"carrier is not a bytearray: {type(carrier).__name__}")
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        trace_id = context.trace_id or 0
+        try:
+            data = _BINARY_HEADER.pack(
+                trace_id >> 64,
+                trace_id & MAX_ID,
+                context.span_id or 0,
+                context.parent_id or 0,
+                context.flags or 0,
+                len(context.baggage),
+            )
+        except (TypeError, struct.error) as e:
+            raise SpanContextCorruptedException(f"cannot serialize {context!r}: {e}") from e
+        parts = [data]
+        for key, value in context.baggage.items():
+            for text in (key, value):
+                raw = text if isinstance(text, bytes) else _utf8(text)
+                parts.append(_U32.pack(len(raw)))
+                parts.append(raw)
+        carrier += b"".join(parts)
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        if not isinstance(carrier, (bytearray, bytes)):
+            raise InvalidCarrierException(f"carrier is not a bytearray: {type(carrier).__name__}")
+        size = len(carrier)
+        if not size:
+            return None  # nothing was injected
+        if size < _BINARY_HEADER.size:
+            raise SpanContextCorruptedException(
+                f"binary span context needs {_BINARY_HEADER.size} bytes, got {size}"
+            )
+        high, low, span_id, parent_id, flags, count = _BINARY_HEADER.unpack_from(carrier)
+        trace_id = (high << 64) | low
+        if not trace_id or not span_id:
+            raise SpanContextCorruptedException("binary span context: zero trace or span id")
+        baggage = None
+        if count:
+            baggage = self._read_baggage(carrier, count)
+        return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+
+    def _read_baggage(self, data: Union[bytes, bytearray], count: int) -> Optional[dict[str, str]]:
+        pos = _BINARY_HEADER.size
+        size = len(data)
+        if count * _MIN_BINARY_ITEM > size - pos:
+            raise SpanContextCorruptedException(
+                f"binary span context declares {count} baggage items in {size - pos} bytes"
+            )
+        entries: list[tuple[str, str]] = []
+        dropped = 0
+        unpack = _U32.unpack_from
+        for index in range(count):
+            if len(entries) >= MAX_BAGGAGE_ITEMS:
+                dropped += count - index
+                break
+            # each length is checked against what remains before anything is sliced
+            if size - pos < _U32.size:
+                raise _truncated(index)
+            (key_len,) = unpack(data, pos)
+            pos += _U32.size
+            if key_len > size - pos:
+                raise _truncated(index)
+            key_at = pos
+            pos += key_len
+            if size - pos < _U32.size:
+                raise _truncated(index)
+            (value_len,) = unpack(data, pos)
+            pos += _U32.size
+            if value_len > size - pos:
+                raise _truncated(index)
+            value_at = pos
+            pos += value_len
+            if key_len + value_len > MAX_BAGGAGE_ITEM_BYTES:
+                dropped += 1
+                continue
+            try:
+                key = data[key_at : key_at + key_len].decode("utf-8")
+                value = data[value_at : value_at + value_len].decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SpanContextCorruptedException(
+                    f"binary span context: baggage item {index} is not UTF-8"
+                ) from e
+            entries.append((key, value))
+        baggage, over = _bound_baggage(entries, 0)
+        dropped += over
+        if dropped and self._count_truncations is not None:
+            self._count_truncations(dropped)
+        return baggage or None
+
+
+def _truncated(index: int) -> SpanContextCorruptedException:
+    return SpanContextCorruptedException(
+        f"binary span context: baggage item {index} runs past the end of the carrier"
+    )
+
+
+def _utf8(text: Any) -> bytes:
+    # lone surrogates cannot be sent; replace them rather than fail the request
+    return (text if isinstance(text, str) else str(text)).encode("utf-8", "replace")
 
 
 class ZipkinCodec(Codec):
-    pass
+    """``'zipkin-span-format'``: TChannel's interop carrier.
+
+    A dict with keys ``trace_id``, ``span_id``, ``parent_id``, ``traceflags`` (ints), or an
+    object with attributes of those names. No baggage.
+    """
+
+    _KEYS = (ZIPKIN_TRACE_ID_KEY, ZIPKIN_SPAN_ID_KEY, ZIPKIN_PARENT_ID_KEY, ZIPKIN_FLAGS_KEY)
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if not _is_mutable_mapping(carrier):
+            raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+        context = _context_of(span_context)
+        values = (context.trace_id, context.span_id, context.parent_id, context.flags)
+        try:
+            for key, value in zip(self._KEYS, values):
+                carrier[key] = value
+        except Exception as e:  # a foreign mapping's __setitem__ may raise anything
+            raise _bad_carrier(carrier, e) from e
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        try:
+            if isinstance(carrier, Mapping):
+                trace_id, span_id, parent_id, flags = (carrier.get(k) for k in self._KEYS)
+            else:
+                values = []
+                for key in self._KEYS:
+                    if not hasattr(carrier, key):
+                        raise InvalidCarrierException(f"carrier has no {key}")
+                    values.append(getattr(carrier, key))
+                trace_id, span_id, parent_id, flags = values
+        except InvalidCarrierException:
+            raise
+        except Exception as e:  # foreign __getattr__/get may raise anything
+            raise _bad_carrier(carrier, e) from e
+        if not trace_id:
+            return None
+        _check_int(ZIPKIN_TRACE_ID_KEY, trace_id, 1, MAX_TRACE_ID)
+        # None passes through as upstream: the tracer then starts a new trace
+        if span_id is not None:
+            _check_int(ZIPKIN_SPAN_ID_KEY, span_id, 1, MAX_ID)
+        if parent_id is not None:
+            _check_int(ZIPKIN_PARENT_ID_KEY, parent_id, 0, MAX_ID)
+        if flags is not None:
+            _check_int(ZIPKIN_FLAGS_KEY, flags, 0, 0xFF)
+        return SpanContext(trace_id, span_id, parent_id, flags)
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpanContextCorruptedException(
+            f"{name} must be an int in [{low}, {high:#x}], got {_shown(value)}"
+        )
+
+
+def _header_values(carrier: Any, names: Mapping[str, int]) -> dict[int, Any]:
+    """Pick the headers in ``names`` (lower-case name -> slot) out of ``carrier``, any case."""
+    found: dict[int, Any] = {}
+    try:
+        for key, value in _carrier_items(carrier):
+            if value is None:
+                continue
+            if isinstance(key, (bytes, bytearray)):
+                try:
+                    key = key.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+            elif not isinstance(key, str):
+                continue
+            slot = names.get(key)
+            if slot is None:
+                slot = names.get(key.lower())
+                if slot is None:
+                    continue
+            found[slot] = value
+    except InvalidCarrierException:
+        raise
+    except Exception as e:  # the carrier is foreign code: items(), iteration, keys' __eq__ ...
+        raise _bad_carrier(carrier, e) from e
+    return found
+
+
+def _header_text(name: str, value: Any) -> str:
+    text = _as_text(value)
+    if text is None:
+        raise SpanContextCorruptedException(
+            f"{name} must be a string or a list of one string, got {_shown(value)}"
+        )
+    return text
+
+
+def _parse_hex(name: str, value: Any, pattern: re.Pattern[str]) -> int:
+    text = _header_text(name, value)
+    if pattern.fullmatch(text) is None:
+        raise SpanContextCorruptedException(f"malformed {name} {_shown(text)}")
+    return int(text, 16)
+
+
+def _required_ids(context: SpanContext) -> tuple[int, int]:
+    trace_id, span_id = context.trace_id, context.span_id
+    if not (isinstance(trace_id, int) and 0 < trace_id <= MAX_TRACE_ID) or not (
+        isinstance(span_id, int) and 0 < span_id <= MAX_ID
+    ):
+        raise SpanContextCorruptedException(f"cannot serialize {context!r}: no valid trace/span id")
+    return trace_id, span_id
+
+
+def _optional_parent(context: SpanContext) -> Optional[int]:
+    parent_id = context.parent_id
+    if parent_id is None or (isinstance(parent_id, int) and 0 <= parent_id <= MAX_ID):
+        return parent_id
+    raise SpanContextCorruptedException(f"cannot serialize {context!r}: bad parent id")
+
+
+def _b3_id(trace_id: int) -> str:
+    """B3 ids are 16 hex digits, or 32 for a 128-bit trace id."""
+    return f"{trace_id:016x}" if trace_id <= MAX_ID else f"{trace_id:032x}"
+
+
+_B3_TRACE, _B3_SPAN, _B3_PARENT, _B3_SAMPLED, _B3_FLAGS = range(5)
+_B3_TRUE = (B3_SAMPLED_ACCEPT, "true")
+_B3_FALSE = (B3_SAMPLED_DENY, "false")
+
+
+class B3Codec(Codec):
+    """Zipkin B3 multi-header propagation (https://github.com/openzipkin/b3-propagation).
+
+    Inject writes ``X-B3-TraceId`` (16 hex digits, 32 for a 128-bit id), ``X-B3-SpanId``,
+    ``X-B3-ParentSpanId`` if there is a parent, then ``X-B3-Flags: 1`` if debug, else
+    ``X-B3-Sampled: 1`` or ``0``. Extract matches names case-insensitively, takes 16 or 32
+    hex digits for the trace id and 16 for span ids, ``X-B3-Sampled`` ``1``/``true``/``0``/
+    ``false`` and ``X-B3-Flags: 1`` (debug, which implies sampled). A context without
+    ``X-B3-Sampled`` is not sampled: a Jaeger context cannot say "not decided yet".
+    No baggage.
+    """
+
+    trace_header = B3_TRACE_ID
+    _trace_header_lc = trace_header.lower()
+    span_header = B3_SPAN_ID
+    _span_header_lc = span_header.lower()
+    parent_span_header = B3_PARENT_SPAN_ID
+    _parent_span_header_lc = parent_span_header.lower()
+    sampled_header = B3_SAMPLED
+    _sampled_header_lc = sampled_header.lower()
+    flags_header = B3_FLAGS
+    _flags_header_lc = flags_header.lower()
+
+    _NAMES = {
+        _trace_header_lc: _B3_TRACE,
+        _span_header_lc: _B3_SPAN,
+        _parent_span_header_lc: _B3_PARENT,
+        _sampled_header_lc: _B3_SAMPLED,
+        _flags_header_lc: _B3_FLAGS,
+    }
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if not _is_mutable_mapping(carrier):
+            raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        trace_id, span_id = _required_ids(context)
+        parent_id = _optional_parent(context)
+        headers = {self.trace_header: _b3_id(trace_id), self.span_header: f"{span_id:016x}"}
+        if parent_id:
+            headers[self.parent_span_header] = f"{parent_id:016x}"
+        flags = context.flags or 0
+        if flags & DEBUG_FLAG:
+            headers[self.flags_header] = B3_FLAGS_DEBUG
+        else:
+            # upstream wrote nothing when unsampled, so the next hop decided again (defect 15)
+            headers[self.sampled_header] = (
+                B3_SAMPLED_ACCEPT if flags & SAMPLED_FLAG else B3_SAMPLED_DENY
+            )
+        _update(carrier, headers)
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        found = _header_values(carrier, self._NAMES)
+        if _B3_TRACE not in found or _B3_SPAN not in found:
+            return None
+        trace_id = _parse_hex(self.trace_header, found[_B3_TRACE], _B3_TRACE_ID)
+        span_id = _parse_hex(self.span_header, found[_B3_SPAN], _B3_SPAN_ID)
+        if not trace_id or not span_id:
+            raise SpanContextCorruptedException("B3: zero trace or span id")
+        parent_id = None
+        if _B3_PARENT in found:
+            parent_id = _parse_hex(self.parent_span_header, found[_B3_PARENT], _B3_SPAN_ID)
+        flags = 0
+        sampled = _as_text(found.get(_B3_SAMPLED))
+        if sampled is not None and sampled.lower() in _B3_TRUE:
+            flags = SAMPLED_FLAG
+        if _as_text(found.get(_B3_FLAGS)) == B3_FLAGS_DEBUG:
+            flags = SAMPLED_FLAG | DEBUG_FLAG  # B3: debug implies an accept decision
+        return SpanContext(trace_id, span_id, parent_id, flags)
+
+
+def _update(carrier: Any, headers: dict[str, str]) -> None:
+    if type(carrier) is dict:
+        carrier.update(headers)
+        return
+    try:
+        carrier.update(headers)
+    except Exception as e:  # a foreign mapping's update may raise anything
+        raise _bad_carrier(carrier, e) from e
+
+
+class B3SingleCodec(Codec):
+    """The single ``b3`` header: ``{trace}-{span}[-{sampled}[-{parent}]]``.
+
+    ``sampled`` is ``1``, ``0`` or ``d`` (debug). A header without it is not sampled, as in
+    :class:`B3Codec`; a header that is only a sampling state (``b3: 0``) carries no context.
+    """
+
+    header = B3_SINGLE_HEADER
+
+    def __init__(self) -> None:
+        self._names = {self.header.lower(): 0}
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if not _is_mutable_mapping(carrier):
+            raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        flags = context.flags or 0
+        if flags & DEBUG_FLAG:
+            sampled = B3_SAMPLED_DEBUG
+        else:
+            sampled = B3_SAMPLED_ACCEPT if flags & SAMPLED_FLAG else B3_SAMPLED_DENY
+        trace_id, span_id = _required_ids(context)
+        parent_id = _optional_parent(context)
+        value = f"{_b3_id(trace_id)}-{span_id:016x}-{sampled}"
+        if parent_id:
+            value += f"-{parent_id:016x}"
+        _update(carrier, {self.header: value})
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        found = _header_values(carrier, self._names)
+        if not found:
+            return None
+        text = _header_text(self.header, found[0])
+        if text in (B3_SAMPLED_ACCEPT, B3_SAMPLED_DENY, B3_SAMPLED_DEBUG):
+            return None  # a bare sampling decision, no ids to continue
+        match = _B3_SINGLE.fullmatch(text)
+        if match is None:
+            raise SpanContextCorruptedException(f"malformed {self.header} header {_shown(text)}")
+        trace_id = int(match[1], 16)
+        span_id = int(match[2], 16)
+        if not trace_id or not span_id:
+            raise SpanContextCorruptedException("b3: zero trace or span id")
+        sampled = match[3]
+        if sampled == B3_SAMPLED_DEBUG:
+            flags = SAMPLED_FLAG | DEBUG_FLAG
+        else:
+            flags = SAMPLED_FLAG if sampled == B3_SAMPLED_ACCEPT else 0
+        parent_id = int(match[4], 16) if match[4] else None
+        return SpanContext(trace_id, span_id, parent_id, flags)
+
+
+class TraceContextCodec(Codec):
+    """W3C Trace Context ``traceparent`` (https://www.w3.org/TR/trace-context/).
+
+    ``traceparent: 00-{32 hex trace id}-{16 hex parent id}-{2 hex flags}``, lower-case only;
+    version ``ff`` and all-zero ids are rejected; a later version may append fields. The sampled
+    flag maps to Jaeger's sampled bit; W3C has no debug bit. ``tracestate`` is neither read nor
+    written: a Jaeger span context has nowhere to carry it to child spans.
+    """
+
+    header = W3C_TRACEPARENT
+
+    def __init__(self) -> None:
+        self._names = {self.header.lower(): 0}
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        if not _is_mutable_mapping(carrier):
+            raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        trace_id, span_id = _required_ids(context)
+        sampled = 0x01 if (context.flags or 0) & SAMPLED_FLAG else 0
+        value = f"{W3C_TRACEPARENT_VERSION}-{trace_id:032x}-{span_id:016x}-{sampled:02x}"
+        _update(carrier, {self.header: value})
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        found = _header_values(carrier, self._names)
+        if not found:
+            return None
+        text = _header_text(self.header, found[0])
+        match = _TRACEPARENT.fullmatch(text)
+        if (
+            match is None
+            or match[1] == W3C_TRACEPARENT_INVALID_VERSION
+            or (match[1] == W3C_TRACEPARENT_VERSION and match[5] is not None)
+        ):
+            raise SpanContextCorruptedException(f"malformed {self.header} {_shown(text)}")
+        trace_id = int(match[2], 16)
+        span_id = int(match[3], 16)
+        if not trace_id or not span_id:
+            raise SpanContextCorruptedException(f"{self.header}: zero trace or parent id")
+        flags = SAMPLED_FLAG if int(match[4], 16) & 0x01 else 0
+        return SpanContext(trace_id, span_id, None, flags)
+
+
+class CompositeCodec(Codec):
+    """Several formats on one carrier: inject writes every one, extract returns the first
+    context found, in the order given (``propagation: [jaeger, b3, w3c]``).
+
+    A context with a trace wins over one with only baggage or a debug id (which is returned if
+    no format finds a trace). A format whose header is malformed does not hide a later one that
+    parses; if none finds a context, the first error is raised.
+    """
+
+    def __init__(self, codecs: Sequence[Codec]) -> None:
+        if isinstance(codecs, (str, bytes)) or not isinstance(codecs, Sequence) or not codecs:
+            raise ValueError(f"CompositeCodec needs a non-empty list of codecs, got {codecs!r}")
+        for codec in codecs:
+            if not (
+                callable(getattr(codec, "inject", None))
+                and callable(getattr(codec, "extract", None))
+            ):
+                raise TypeError(f"CompositeCodec: {codec!r} has no inject/extract methods")
+        self.codecs: tuple[Codec, ...] = tuple(codecs)
+
+    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+        for codec in self.codecs:
+            codec.inject(span_context, carrier)
+
+    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+        error: Optional[Exception] = None
+        partial: Optional[SpanContext] = None
+        for codec in self.codecs:
+            try:
+                context = codec.extract(carrier)
+            except (InvalidCarrierException, SpanContextCorruptedException) as e:
+                if error is None:
+                    error = e
+                continue
+            if context is not None:
+                if context.has_trace:
+                    return context
+                if partial is None:
+                    partial = context
+        if partial is not None:
+            return partial
+        if error is not None:
+            raise error
+        return None

@@ -112,3 +112,17 @@ DEFAULT_REPORTER_BATCH_SIZE = 100  # spans per datagram at most; datagrams are a
 DEFAULT_EXIT_FLUSH_TIMEOUT = 2.0  # seconds the atexit flush may take
 DEFAULT_COLLECTOR_TIMEOUT = 10.0  # seconds per HTTP request to the collector
 DEFAULT_BAGGAGE_RESTRICTIONS_REFRESH_INTERVAL = 60
+
+# --- propagation values (B3 sampling states, W3C traceparent version) ------------------------------
+# X-B3-Sampled also accepts "true"/"false" from some peers; the single b3 header adds "d" (debug).
+B3_SAMPLED_ACCEPT = "1"
+B3_SAMPLED_DENY = "0"
+B3_SAMPLED_DEBUG = "d"
+B3_FLAGS_DEBUG = "1"
+W3C_TRACEPARENT_VERSION = "00"
+W3C_TRACEPARENT_INVALID_VERSION = "ff"
+# 'zipkin-span-format' carrier keys (TChannel interop), as dict keys or object attributes
+ZIPKIN_TRACE_ID_KEY = "trace_id"
+ZIPKIN_SPAN_ID_KEY = "span_id"
+ZIPKIN_PARENT_ID_KEY = "parent_id"
+ZIPKIN_FLAGS_KEY = "traceflags"
