@@ -323,6 +323,56 @@ def test_accounting_identity_holds_exactly_in_a_concurrent_burst(
     assert metrics.counts.get(DROPPED, 0) == stats.dropped
 
 
+def test_accounting_identity_holds_when_close_races_with_reporting_threads(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(queue_capacity=100, batch_size=10)
+    per_thread, n_threads = 3000, 4
+    halfway = threading.Barrier(n_threads + 1)
+
+    def burst() -> None:
+        for i in range(per_thread):
+            reporter.report_span(i)
+            if i == per_thread // 2:
+                halfway.wait()
+
+    threads = [threading.Thread(target=burst) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    halfway.wait()
+    future = reporter.close()
+    for t in threads:
+        t.join(DEADLINE)
+    future.result(DEADLINE)
+    stats = reporter.stats()
+    assert stats.reported == per_thread * n_threads
+    assert stats.dropped >= n_threads * (per_thread // 2 - 1)  # everything after close()
+    assert stats.queued <= n_threads  # only a span appended in the instant close() finished
+    assert len(sender.spans) == stats.sent
+
+
+def test_concurrent_flushes_each_see_their_own_spans_sent(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(flush_interval=60)
+    results: list[tuple[bool, bool]] = []
+
+    def report_and_flush(base: int) -> None:
+        for i in range(50):
+            reporter.report_span(base + i)
+        flushed = reporter.flush(DEADLINE)
+        with sender.lock:
+            results.append((flushed, set(range(base, base + 50)) <= set(sender.spans)))
+
+    threads = [threading.Thread(target=report_and_flush, args=(k * 100,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    assert results == [(True, True)] * 6
+    assert len(sender.spans) == 300
+
+
 def test_queue_length_gauge_is_updated_after_each_flush(
     new_reporter: Callable[..., Reporter],
 ) -> None:
