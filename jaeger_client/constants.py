@@ -106,6 +106,25 @@ STRATEGY_TYPE_PROBABILISTIC = "PROBABILISTIC"
 STRATEGY_TYPE_RATE_LIMITING = "RATE_LIMITING"
 STRATEGY_TYPE_CODES = {0: STRATEGY_TYPE_PROBABILISTIC, 1: STRATEGY_TYPE_RATE_LIMITING}
 
+# --- remote control plane: agent HTTP API (port 5778) --------------------------------------------
+SAMPLING_PATH = "/sampling"
+CREDITS_PATH = "/credits"
+BAGGAGE_RESTRICTIONS_PATH = "/baggageRestrictions"
+# /credits response: {"balances": [{"operation": str, "balance": float}]}
+CREDITS_BALANCES_KEY = "balances"
+CREDITS_OPERATION_KEY = "operation"
+CREDITS_BALANCE_KEY = "balance"
+# /baggageRestrictions response: [{"baggageKey": str, "maxValueLength": int}]
+BAGGAGE_KEY_KEY = "baggageKey"
+BAGGAGE_MAX_VALUE_LENGTH_KEY = "maxValueLength"
+MAX_BAGGAGE_VALUE_LENGTH_LIMIT = 2**31 - 1  # i32, as jaeger-idl's baggage.thrift
+# HTTP polling: a hung agent costs the poller thread at most this long per request.
+DEFAULT_HTTP_CONNECT_TIMEOUT = 2.0
+DEFAULT_HTTP_TIMEOUT = 10.0  # the whole request: connect, headers and body
+MAX_HTTP_BODY_BYTES = 1024 * 1024
+POLL_INTERVAL_JITTER = 0.1  # each interval after the first poll varies by up to +-10 %
+MINIMUM_CREDITS = 1.0  # one debug span costs one credit
+
 # --- Config defaults (queue and batch differ from upstream's 100 and 10: see CHANGELOG) ---------
 DEFAULT_REPORTER_QUEUE_SIZE = 10000  # holds a 2,000-span burst with room to spare
 DEFAULT_REPORTER_BATCH_SIZE = 100  # spans per datagram at most; datagrams are also cut by bytes
