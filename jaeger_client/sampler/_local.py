@@ -1,4 +1,4 @@
-"""Samplers: pure sampling decisions, and RemoteControlledSampler (delegates, owns its poller).
+"""Local samplers: pure decisions, no threads and no I/O.
 
 Every sampler answers ``is_sampled(trace_id, operation) -> (sampled, tags)``. The tracer caches the
 converted ``tags`` by identity, so a sampler returns the same dict object on every call until its
@@ -8,10 +8,10 @@ configuration changes, and never mutates a dict it has returned: a change instal
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Union
 
-from . import constants
-from .constants import (
+from .. import constants
+from ..constants import (
     SAMPLER_PARAM_TAG_KEY,
     SAMPLER_TYPE_CONST,
     SAMPLER_TYPE_LOWER_BOUND,
@@ -19,7 +19,7 @@ from .constants import (
     SAMPLER_TYPE_RATE_LIMITING,
     SAMPLER_TYPE_TAG_KEY,
 )
-from .rate_limiter import RateLimiter, _check_number
+from ..rate_limiter import RateLimiter, _check_number
 
 __all__ = [
     "DEFAULT_LOWER_BOUND",
@@ -32,7 +32,6 @@ __all__ = [
     "GuaranteedThroughputProbabilisticSampler",
     "ProbabilisticSampler",
     "RateLimitingSampler",
-    "RemoteControlledSampler",
     "Sampler",
     "get_rate_limit",
     "get_sampling_probability",
@@ -341,9 +340,16 @@ class AdaptiveSampler(Sampler):
     :param max_operations: the most operations tracked, a positive integer
     """
 
-    def __init__(self, strategies: Mapping[str, Any], max_operations: int) -> None:
+    def __init__(
+        self, strategies: Union[Mapping[str, Any], _OperationStrategies], max_operations: int
+    ) -> None:
+        # the remote sampler passes strategies it has already validated
+        config = (
+            strategies
+            if isinstance(strategies, _OperationStrategies)
+            else _parse_operation_strategies(strategies)
+        )
         _check_max_operations(max_operations)
-        config = _parse_operation_strategies(strategies)
         super().__init__()
         self.max_operations = max_operations
         self.samplers: dict[str, GuaranteedThroughputProbabilisticSampler] = {}
@@ -377,6 +383,10 @@ class AdaptiveSampler(Sampler):
         """
         return self._apply(_parse_operation_strategies(strategies))
 
+    def on_operation_renamed(self, tracer: Any, span: Any) -> None:
+        """Late binding: re-decide an unsampled root span under its new operation name."""
+        _redecide_on_rename(self, span)
+
     def _apply(self, config: _OperationStrategies) -> bool:
         old = self.samplers
         samplers: dict[str, GuaranteedThroughputProbabilisticSampler] = {}
@@ -409,6 +419,29 @@ class AdaptiveSampler(Sampler):
         return f"AdaptiveSampler({probability:f}, {lower_bound:f}, {self.max_operations:d})"
 
 
+_FINAL_FLAGS = constants.SAMPLED_FLAG | constants.DEBUG_FLAG
+
+
+def _redecide_on_rename(sampler: Sampler, span: Any) -> None:
+    """Ask ``sampler`` again for a root span renamed before its decision was handed on.
+
+    Only an unsampled root span qualifies: a "yes" is final (its tags were recorded), and so is
+    any decision a child span or an injected carrier has already copied (``span.has_children``).
+    On a new "yes" the span becomes sampled and gets the sampler tags; tags set while it was
+    unsampled were dropped and stay lost.
+    """
+    context = span.context
+    if context.parent_id or (context.flags or 0) & _FINAL_FLAGS or context.trace_id is None:
+        return
+    if getattr(span, "has_children", False) or getattr(span, "finished", False):
+        return
+    sampled, tags = sampler.is_sampled(context.trace_id, span.operation_name or "")
+    if sampled:
+        context.flags = (context.flags or 0) | constants.SAMPLED_FLAG
+        for key, value in tags.items():
+            span.set_tag(key, value)
+
+
 def get_sampling_probability(strategy: Optional[Mapping[str, Any]] = None) -> Any:
     """Upstream helper: ``strategy.probabilisticSampling.samplingRate``, else the default."""
     if not strategy:
@@ -427,7 +460,3 @@ def get_rate_limit(strategy: Optional[Mapping[str, Any]] = None) -> Any:
     if not rate_limiting:
         return DEFAULT_LOWER_BOUND
     return rate_limiting.get(MAX_TRACES_PER_SECOND_STR, DEFAULT_LOWER_BOUND)
-
-
-class RemoteControlledSampler(Sampler):
-    """Placeholder until the remote control plane lands (issue #4)."""

@@ -1,0 +1,66 @@
+"""Samplers: pure sampling decisions, and RemoteControlledSampler (delegates, owns its poller).
+
+A package since it outgrew one module; every name upstream's ``jaeger_client.sampler`` had
+imports from here. ``_local`` holds the decisions, ``_remote`` the control plane client.
+"""
+
+from __future__ import annotations
+
+from ._local import (
+    DEFAULT_LOWER_BOUND,
+    DEFAULT_LOWER_BOUND_STR,
+    DEFAULT_MAX_OPERATIONS,
+    DEFAULT_SAMPLING_PROBABILITY,
+    DEFAULT_SAMPLING_PROBABILITY_STR,
+    MAX_TRACES_PER_SECOND_STR,
+    OPERATION_SAMPLING_STR,
+    OPERATION_STR,
+    PROBABILISTIC_SAMPLING_STR,
+    PROBABILISTIC_SAMPLING_STRATEGY,
+    RATE_LIMITING_SAMPLING_STR,
+    RATE_LIMITING_SAMPLING_STRATEGY,
+    SAMPLER_PARAM_TAG_KEY,
+    SAMPLER_TYPE_TAG_KEY,
+    SAMPLING_RATE_STR,
+    STRATEGIES_STR,
+    STRATEGY_TYPE_STR,
+    AdaptiveSampler,
+    ConstSampler,
+    GuaranteedThroughputProbabilisticSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+    get_rate_limit,
+    get_sampling_probability,
+)
+from ._remote import RemoteControlledSampler, SamplerMetrics
+
+__all__ = [
+    "DEFAULT_LOWER_BOUND",
+    "DEFAULT_LOWER_BOUND_STR",
+    "DEFAULT_MAX_OPERATIONS",
+    "DEFAULT_SAMPLING_PROBABILITY",
+    "DEFAULT_SAMPLING_PROBABILITY_STR",
+    "MAX_TRACES_PER_SECOND_STR",
+    "OPERATION_SAMPLING_STR",
+    "OPERATION_STR",
+    "PROBABILISTIC_SAMPLING_STR",
+    "PROBABILISTIC_SAMPLING_STRATEGY",
+    "RATE_LIMITING_SAMPLING_STR",
+    "RATE_LIMITING_SAMPLING_STRATEGY",
+    "SAMPLER_PARAM_TAG_KEY",
+    "SAMPLER_TYPE_TAG_KEY",
+    "SAMPLING_RATE_STR",
+    "STRATEGIES_STR",
+    "STRATEGY_TYPE_STR",
+    "AdaptiveSampler",
+    "ConstSampler",
+    "GuaranteedThroughputProbabilisticSampler",
+    "ProbabilisticSampler",
+    "RateLimitingSampler",
+    "RemoteControlledSampler",
+    "Sampler",
+    "SamplerMetrics",
+    "get_rate_limit",
+    "get_sampling_probability",
+]
