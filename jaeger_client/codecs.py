@@ -371,7 +371,9 @@ class TextCodec(Codec):
                     f"{context.parent_id or 0:x}:{context.flags or 0:x}"
                 )
             except (TypeError, ValueError) as e:
-                raise SpanContextCorruptedException(f"cannot serialize {context!r}: {e}") from e
+                raise SpanContextCorruptedException(
+                    f"cannot serialize {_shown(context)}: {e}"
+                ) from e
         baggage = context.baggage
         if baggage:
             prefix = self.baggage_prefix
@@ -583,25 +585,29 @@ class BinaryCodec(Codec):
         if not isinstance(carrier, bytearray):
             raise InvalidCarrierException(f"carrier is not a bytearray: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        items = []
+        for key, value in context.baggage.items():
+            raw_key, raw_value = _utf8(key), _utf8(value)
+            if raw_key is not None and raw_value is not None:
+                items.append(
+                    b"".join(
+                        (_U32.pack(len(raw_key)), raw_key, _U32.pack(len(raw_value)), raw_value)
+                    )
+                )
         trace_id = context.trace_id or 0
         try:
-            data = _BINARY_HEADER.pack(
+            header = _BINARY_HEADER.pack(
                 trace_id >> 64,
                 trace_id & MAX_ID,
                 context.span_id or 0,
                 context.parent_id or 0,
                 context.flags or 0,
-                len(context.baggage),
+                len(items),
             )
         except (TypeError, struct.error) as e:
-            raise SpanContextCorruptedException(f"cannot serialize {context!r}: {e}") from e
-        parts = [data]
-        for key, value in context.baggage.items():
-            for text in (key, value):
-                raw = text if isinstance(text, bytes) else _utf8(text)
-                parts.append(_U32.pack(len(raw)))
-                parts.append(raw)
-        carrier += b"".join(parts)
+            raise SpanContextCorruptedException(f"cannot serialize {_shown(context)}: {e}") from e
+        carrier += header
+        carrier += b"".join(items)
 
     def extract(self, carrier: Carrier) -> Optional[SpanContext]:
         if not isinstance(carrier, (bytearray, bytes)):
@@ -677,9 +683,12 @@ def _truncated(index: int) -> SpanContextCorruptedException:
     )
 
 
-def _utf8(text: Any) -> bytes:
+def _utf8(value: Any) -> Optional[bytes]:
+    if isinstance(value, bytes):
+        return value
+    text = _baggage_text(value)
     # lone surrogates cannot be sent; replace them rather than fail the request
-    return (text if isinstance(text, str) else str(text)).encode("utf-8", "replace")
+    return None if text is None else text.encode("utf-8", "replace")
 
 
 class ZipkinCodec(Codec):
@@ -785,7 +794,9 @@ def _required_ids(context: SpanContext) -> tuple[int, int]:
     if not (isinstance(trace_id, int) and 0 < trace_id <= MAX_TRACE_ID) or not (
         isinstance(span_id, int) and 0 < span_id <= MAX_ID
     ):
-        raise SpanContextCorruptedException(f"cannot serialize {context!r}: no valid trace/span id")
+        raise SpanContextCorruptedException(
+            f"cannot serialize {_shown(context)}: no valid trace/span id"
+        )
     return trace_id, span_id
 
 
@@ -793,7 +804,7 @@ def _optional_parent(context: SpanContext) -> Optional[int]:
     parent_id = context.parent_id
     if parent_id is None or (isinstance(parent_id, int) and 0 <= parent_id <= MAX_ID):
         return parent_id
-    raise SpanContextCorruptedException(f"cannot serialize {context!r}: bad parent id")
+    raise SpanContextCorruptedException(f"cannot serialize {_shown(context)}: bad parent id")
 
 
 def _b3_id(trace_id: int) -> str:
