@@ -175,6 +175,8 @@ class RemoteThrottler(Throttler):
                 self.client_id = client_id
 
     def is_allowed(self, operation: str) -> bool:
+        if type(operation) is not str:  # the tracer passes the span's name as given, even None
+            operation = "" if operation is None else str(operation)
         with self.lock:
             value = self.credits.get(operation)
             if value is None:

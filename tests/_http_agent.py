@@ -60,7 +60,9 @@ class AgentHTTP:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                agent.requests.append(Request(parts.path, parse_qs(parts.query)))
+                agent.requests.append(
+                    Request(parts.path, parse_qs(parts.query, keep_blank_values=True))
+                )
                 reply = agent.replies.get(parts.path, Reply(404, b"not found", "text/plain"))
                 if isinstance(reply, _Hang):
                     agent.hanging.set()

@@ -100,6 +100,17 @@ def test_no_request_without_operations_or_client_id(agent: AgentHTTP) -> None:
     assert agent.requests[0].query["uuid"] == ["7"]
 
 
+def test_operation_names_that_are_not_strings_are_keyed_as_strings(agent: AgentHTTP) -> None:
+    throttler = make_throttler(agent)
+    throttler.is_allowed(None)  # type: ignore[arg-type]  # a span started without a name
+    throttler.is_allowed(7)  # type: ignore[arg-type]
+    assert set(throttler.credits) == {"", "7"}
+    agent.serve_json("/credits", balances(**{"": 1}))
+    assert throttler.poll_once()
+    assert agent.requests[0].query["operations"] == ["", "7"]
+    assert throttler.is_allowed(None) is True  # type: ignore[arg-type]
+
+
 def test_operations_beyond_max_operations_are_denied_without_registering(agent: AgentHTTP) -> None:
     throttler = make_throttler(agent, max_operations=2)
     for op in ("a", "b", "c"):
