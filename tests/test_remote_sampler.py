@@ -338,6 +338,11 @@ GARBAGE: list[tuple[str, Reply]] = [
         _json({"strategyType": True, "probabilisticSampling": {"samplingRate": 0.5}}),
     ),
     (
+        "strategy type a list",
+        _json({"strategyType": [], "probabilisticSampling": {"samplingRate": 0.5}}),
+    ),
+    ("strategy type an object", _json({"strategyType": {"a": 1}})),
+    (
         "truncated json",
         _raw(b'{"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingR'),
     ),
@@ -739,6 +744,8 @@ def test_upstream_defaults() -> None:
         ({"http_timeout": 0}, ValueError, "http_timeout"),
         ({"sampling_endpoint": "localhost:5778"}, ValueError, "sampling_endpoint"),
         ({"sampling_endpoint": "ftp://host/sampling"}, ValueError, "sampling_endpoint"),
+        ({"sampling_endpoint": "http://[::1/sampling"}, ValueError, "sampling_endpoint"),
+        ({"sampling_endpoint": 5778}, ValueError, "sampling_endpoint"),
         ({"init_sampler": object()}, TypeError, "init_sampler"),
     ],
 )

@@ -78,7 +78,7 @@ def _parse_strategy(response: Any) -> _Strategy:
     kind = response.get(constants.STRATEGY_TYPE_KEY)
     if isinstance(kind, int) and not isinstance(kind, bool):
         kind = constants.STRATEGY_TYPE_CODES.get(kind, kind)
-    if kind is not None and kind not in _STRATEGY_TYPES:
+    if kind is not None and not (isinstance(kind, str) and kind in _STRATEGY_TYPES):
         raise ValueError(f"{constants.STRATEGY_TYPE_KEY}: unsupported strategy type {kind!r:.100}")
     operation_sampling = response.get(constants.OPERATION_SAMPLING_KEY)
     if operation_sampling is not None and operation_sampling != {}:
@@ -109,7 +109,10 @@ def _parse_strategy(response: Any) -> _Strategy:
 
 
 def _check_endpoint(url: Any) -> str:
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"sampling_endpoint must be an http(s) URL with a host, got {url!r}")
     return url  # type: ignore[no-any-return]  # checked to be a str above
