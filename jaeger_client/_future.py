@@ -1,8 +1,7 @@
-"""A ``concurrent.futures.Future`` that asyncio can ``await`` and Tornado coroutines can ``yield``."""
+"""A ``concurrent.futures.Future`` that asyncio can ``await`` and Tornado coroutines ``yield``."""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 from collections.abc import Generator
 from typing import Any
@@ -19,10 +18,14 @@ class CloseFuture(concurrent.futures.Future):  # type: ignore[type-arg]  # gener
     """
 
     def __await__(self) -> Generator[Any, None, Any]:
+        # imported here: asyncio (and ssl with it) is half of the package's import time otherwise
+        import asyncio
+
         return asyncio.wrap_future(self).__await__()
 
 
 def completed_future(result: Any = None) -> CloseFuture:
+    """A :class:`CloseFuture` that is already done with ``result``."""
     future = CloseFuture()
     future.set_result(result)
     return future

@@ -7,11 +7,19 @@ import socket
 import struct
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .constants import LOGGER_NAME
 
-__all__ = ["ErrorReporter", "RateLimitedLogger", "get_boolean", "local_ip"]
+__all__ = [
+    "ErrorReporter",
+    "RateLimitedLogger",
+    "get_boolean",
+    "get_local_ip_by_interfaces",
+    "get_local_ip_by_socket",
+    "interface_ip",
+    "local_ip",
+]
 
 _logger = logging.getLogger(LOGGER_NAME)
 
@@ -50,13 +58,14 @@ class RateLimitedLogger:
 
 
 class ErrorReporter:
-    """Reports errors from background work: counts them and logs at a limited rate.
+    """Reports errors from background work: logs them at a limited rate.
 
     Upstream's version suppressed every message during the first ``log_interval_minutes`` after
-    construction; this one logs the first error at once, then one per interval.
+    construction; this one logs the first error at once, then at most one per interval (the
+    message then says how many were suppressed).
 
-    :param metrics: a :class:`jaeger_client.metrics.Metrics` (or anything with ``count``); may be None
-    :param logger: where to log; None means errors are only counted (upstream behaviour)
+    :param metrics: accepted for upstream compatibility and unused, as upstream
+    :param logger: where to log; None means errors are not logged (upstream behaviour)
     :param log_interval_minutes: minimum time between two logged errors
     """
 
@@ -72,10 +81,35 @@ class ErrorReporter:
         self._limited = RateLimitedLogger(logger, log_interval_minutes * 60.0) if logger else None
 
     def error(self, *args: Any) -> None:
-        if self._limited is None:
+        """Log ``args``: a ``%``-format and its arguments (as upstream), or parts to join."""
+        if self._limited is None or not args:
             return
-        msg = " ".join("%s" for _ in args)
-        self._limited.log("error", logging.ERROR, msg, *args)
+        self._limited.log("error", logging.ERROR, "%s", _LazyMessage(args))
+
+
+class _LazyMessage:
+    """``args`` rendered only if the record is emitted; never raises from ``str()``."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, args: tuple[Any, ...]) -> None:
+        self.args = args
+
+    def __str__(self) -> str:
+        first, rest = self.args[0], self.args[1:]
+        if rest and isinstance(first, str) and "%" in first:
+            try:
+                return first % rest
+            except (TypeError, ValueError, KeyError):  # not a format after all: join the parts
+                pass
+        return " ".join(_safe(a) for a in self.args)
+
+
+def _safe(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # an exception object whose __str__ raises must not break logging
+        return f"<unprintable {type(value).__name__}>"
 
 
 def get_boolean(string: Any, default: bool) -> bool:
@@ -88,36 +122,72 @@ def get_boolean(string: Any, default: bool) -> bool:
     return default
 
 
-_SIOCGIFADDR = 0x8915
+_SIOCGIFADDR = 0x8915  # Linux; elsewhere the ioctl fails with OSError and we fall back
 
 
-def _interface_ip(ifname: str) -> Optional[str]:
+def interface_ip(interface: Union[str, bytes]) -> Optional[str]:
+    """The IPv4 address of network interface ``interface`` (e.g. ``"eth0"``), or None.
+
+    One ``ioctl`` on a throwaway UDP socket: no DNS, no packets, never blocks.
+    """
     try:
-        import fcntl  # POSIX only; Windows falls back to 127.0.0.1
+        import fcntl  # POSIX only
     except ImportError:
         return None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    name = interface.encode() if isinstance(interface, str) else bytes(interface)
     try:
-        packed = fcntl.ioctl(sock.fileno(), _SIOCGIFADDR, struct.pack("256s", ifname.encode()[:15]))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            packed = fcntl.ioctl(sock.fileno(), _SIOCGIFADDR, struct.pack("256s", name[:15]))
         return socket.inet_ntoa(packed[20:24])
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def get_local_ip_by_interfaces() -> Optional[str]:
+    """The first non-loopback IPv4 address found on this host's interfaces, in index order."""
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (OSError, AttributeError):  # AttributeError: no if_nameindex on this platform
+        return None
+    fallback = None
+    for name in names:
+        ip = interface_ip(name)
+        if ip is None or ip.startswith("127."):
+            continue
+        if not ip.startswith("169.254."):
+            return ip
+        fallback = fallback or ip  # link-local only if nothing better exists
+    return fallback
+
+
+def get_local_ip_by_socket() -> Optional[str]:
+    """The source address the kernel would use for an outside destination, or None.
+
+    ``connect`` on a UDP socket only picks a route: no DNS, no packet is sent, it does not block.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("10.255.255.255", 1))
+            ip = sock.getsockname()[0]
     except OSError:
         return None
-    finally:
-        sock.close()
+    if not isinstance(ip, str) or ip.startswith(("127.", "0.")):
+        return None
+    return ip
 
 
 def local_ip() -> str:
     """A non-loopback IPv4 address of this host, found without DNS or network traffic.
 
-    Reads interface addresses with an ioctl (Linux); falls back to ``127.0.0.1``. Never calls
-    ``gethostbyname``, which can block start-up for seconds on a broken resolver.
+    The source address of the default route, else the first non-loopback interface address,
+    else ``127.0.0.1``. Upstream first asked DNS (``gethostbyname(gethostname())``), which can
+    block start-up for seconds on a broken resolver; this never calls the resolver and never raises.
     """
-    try:
-        names = [name for _, name in socket.if_nameindex()]
-    except OSError:
-        names = []
-    for name in sorted(names, key=lambda n: (n == "lo", n)):
-        ip = _interface_ip(name)
-        if ip and not ip.startswith("127."):
+    for find in (get_local_ip_by_socket, get_local_ip_by_interfaces):
+        try:
+            ip = find()
+        except Exception:  # a platform oddity must not stop the tracer from starting
+            ip = None
+        if ip:
             return ip
     return "127.0.0.1"
