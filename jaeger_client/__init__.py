@@ -2,16 +2,16 @@
 
 __version__ = "5.0.0.dev0"
 
-from .config import Config  # noqa: E402
-from .sampler import (  # noqa: E402
+from .config import Config
+from .sampler import (
     ConstSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     RemoteControlledSampler,
 )
-from .span import Span  # noqa: E402
-from .span_context import SpanContext  # noqa: E402
-from .tracer import Tracer  # noqa: E402
+from .span import Span
+from .span_context import SpanContext
+from .tracer import Tracer
 
 __all__ = [
     "Config",

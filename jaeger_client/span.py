@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from .thrift_gen.jaeger import ttypes
     from .tracer import Tracer
 
-__all__ = ["Span"]
+__all__ = ["LogRecord", "Span"]
 
 logger = logging.getLogger(LOGGER_NAME)
 _warn = RateLimitedLogger(logger, 60.0)
@@ -32,21 +34,51 @@ _STRING = _values.STRING
 _BOOL = _values.BOOL
 _LONG = _values.LONG
 _DOUBLE = _values.DOUBLE
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
 _make_tag = _values.make_tag
+_make_fields = _values.make_fields
+_make_key = _values.make_key
 
+#: A stored log: ``(timestamp in seconds, [converted fields])``.
 LogRecord = tuple[float, list[_values.TagTuple]]
+
+
+def _timestamp(value: Any) -> float:
+    """A caller-supplied start/finish/log time as finite positive float seconds; else now.
+
+    Upstream treated any falsy value as "now"; a non-number (or NaN, inf) would make the span fail
+    to encode on the reporter thread, so it becomes "now" as well.
+    """
+    try:
+        seconds = float(value)
+    except Exception:  # a str, a datetime, an object whose __float__ raises
+        return time.time()
+    if seconds > 0 and math.isfinite(seconds):
+        return seconds
+    return time.time()
+
+
+def _operation_name(name: Any) -> str:
+    if type(name) is str:
+        return name if name.isascii() else _values.clean_str(name)
+    if name is None:  # upstream stored ``operation_name or ''``
+        return ""
+    return _values.safe_str(name, 65536)
 
 
 class Span(opentracing.Span):
     """A Jaeger span.
 
-    Thread model: any thread may call the mutators; each takes ``update_lock``. ``finish()`` flips
-    ``finished`` under the lock and hands the span to the reporter; every mutator checks
-    ``finished`` under the same lock, so from then on the span's tags and logs never change and
-    the reporter thread reads them without locking.
+    Thread model: any thread may call the mutators; each takes ``update_lock`` and does no I/O
+    under it. ``finish()`` flips ``finished`` under the lock, then hands the span to the reporter;
+    every mutator checks ``finished`` under the same lock, so from then on the span's tags and logs
+    never change and the reporter thread reads them without locking. Mutations after ``finish()``
+    are ignored and counted in ``tracer.dropped``, as are tags and logs over the tracer's caps.
 
-    Tags and logs are stored already converted (``_values.make_tag``); ``tags`` and ``logs``
-    present them as Thrift ``Tag``/``Log`` objects, as upstream stored them.
+    Tags and logs are stored already converted (``_values.make_tag``): tags and logs of an
+    unsampled span are not stored at all. ``tags`` and ``logs`` present them as Thrift
+    ``Tag``/``Log`` objects, as upstream stored them.
     """
 
     __slots__ = (
@@ -66,15 +98,17 @@ class Span(opentracing.Span):
         self,
         context: SpanContext,
         tracer: Tracer,
-        operation_name: Optional[str],
+        operation_name: str,
         tags: Optional[Mapping[str, Any]] = None,
         start_time: Optional[float] = None,
         references: Optional[list[opentracing.Reference]] = None,
     ) -> None:
         self._tracer = tracer
         self._context = context
+        if type(operation_name) is not str or not operation_name.isascii():
+            operation_name = _operation_name(operation_name)
         self.operation_name = operation_name
-        self.start_time = start_time or time.time()
+        self.start_time = time.time() if start_time is None else _timestamp(start_time)
         self.end_time: Optional[float] = None
         self.finished = False
         self.update_lock = threading.Lock()
@@ -96,91 +130,145 @@ class Span(opentracing.Span):
         return self._tracer
 
     def set_operation_name(self, operation_name: str) -> Span:
+        """Rename the span; a per-operation sampler may then revise its decision (late binding)."""
+        if type(operation_name) is not str or not operation_name.isascii():
+            operation_name = _operation_name(operation_name)
         with self.update_lock:
             if self.finished:
+                self._tracer.dropped.add_after_finish()
                 return self
             self.operation_name = operation_name
         self._tracer._on_operation_renamed(self)
         return self
 
     def set_tag(self, key: str, value: Any) -> Span:
-        if key == _SAMPLING_PRIORITY:
-            with self.update_lock:
-                if self.finished or not self._set_sampling_priority(value):
-                    return self
+        """Record a tag; its value is converted now (see ``_values.make_tag``) and never raises."""
         tracer = self._tracer
         max_length = tracer.max_tag_value_length
-        # Fast path for the common primitive types; everything else goes through make_tag.
+        if type(key) is not str or not key.isascii() or len(key) > max_length:
+            key = _make_key(key, max_length)
+        if key == _SAMPLING_PRIORITY:
+            return self._set_sampling_priority_tag(value)
+        if not self._context.flags & SAMPLED_FLAG:
+            return self  # unsampled: nothing is stored, so nothing is converted
         t = type(value)
-        if t is str and value.isascii() and len(value) <= max_length and type(key) is str:
+        if t is str and value.isascii() and len(value) <= max_length:
             tag: _values.TagTuple = (key, _STRING, value)
-        elif t is bool and type(key) is str:
+        elif t is bool:
             tag = (key, _BOOL, value)
+        elif t is int and _I64_MIN <= value <= _I64_MAX:
+            tag = (key, _LONG, value)
+        elif t is float:
+            tag = (key, _DOUBLE, value)
         else:
             tag = _make_tag(key, value, max_length, tracer.max_traceback_length)
         with self.update_lock:
-            if self.finished or not self._context.flags & SAMPLED_FLAG:
+            if self.finished:
+                tracer.dropped.add_after_finish()
                 return self
             tags = self._tags
             if len(tags) < tracer.max_tags_per_span:
                 tags.append(tag)
+                return self
+        tracer.dropped.add_tags(1)
+        return self
+
+    def _set_sampling_priority_tag(self, value: Any) -> Span:
+        tracer = self._tracer
+        with self.update_lock:
+            if self.finished:
+                tracer.dropped.add_after_finish()
+                return self
+            if not self._set_sampling_priority(value):
+                return self
+            tags = self._tags
+            if len(tags) < tracer.max_tags_per_span:
+                tags.append(
+                    _make_tag(
+                        _SAMPLING_PRIORITY,
+                        value,
+                        tracer.max_tag_value_length,
+                        tracer.max_traceback_length,
+                    )
+                )
+                return self
+        tracer.dropped.add_tags(1)
         return self
 
     def _set_sampling_priority(self, value: Any) -> bool:
         """Apply ``sampling.priority``; return whether the tag itself should be recorded.
 
-        Caller holds ``update_lock``. Non-integer values are ignored, never raised.
+        Caller holds ``update_lock``. A value that is not an integer (``None``, ``object()``,
+        ``"high"``, NaN) is ignored, never raised: upstream let ``TypeError`` escape.
         """
         ctx = self._context
-        if (ctx.flags or 0) & DEBUG_FLAG and value:
-            return False  # already debug: a second request must not spend throttler credit
         try:
+            if ctx.flags & DEBUG_FLAG and value:
+                return False  # already debug: a second request must not spend throttler credit
             number = int(value)
-        except (TypeError, ValueError, OverflowError):
-            return False
-        except Exception:  # a user __int__ may raise anything; tagging never raises
+        except Exception:  # any __bool__/__int__ may raise anything; tagging never raises
             return False
         if number == 0:
-            ctx.flags = (ctx.flags or 0) & ~(SAMPLED_FLAG | DEBUG_FLAG)
+            ctx.flags &= ~(SAMPLED_FLAG | DEBUG_FLAG)
             return False
         if self._tracer.is_debug_allowed(self.operation_name):
-            ctx.flags = (ctx.flags or 0) | SAMPLED_FLAG | DEBUG_FLAG
+            ctx.flags |= SAMPLED_FLAG | DEBUG_FLAG
             return True
         return False
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
+        """Record a structured log; at most ``tracer.max_fields_per_log`` fields are kept."""
         if not self._context.flags & SAMPLED_FLAG:
             return self
         tracer = self._tracer
-        max_length = tracer.max_tag_value_length
-        max_tb = tracer.max_traceback_length
+        max_fields = tracer.max_fields_per_log
+        dropped_fields = 0
         try:
-            items = list(key_values.items())
-        except Exception:  # not a mapping: record what it was rather than raise
-            items = [("event", key_values)]
-        if len(items) > tracer.max_fields_per_log:
-            items = items[: tracer.max_fields_per_log]
-        fields = [_make_tag(k, v, max_length, max_tb) for k, v in items]
-        record = (timestamp or time.time(), fields)
+            if type(key_values) is dict and len(key_values) <= max_fields:
+                items: Any = key_values.items()
+            else:
+                items = list(itertools.islice(key_values.items(), max_fields))
+                dropped_fields = max(0, len(key_values) - max_fields)
+            fields = _make_fields(items, tracer.max_tag_value_length, tracer.max_traceback_length)
+        except Exception:  # not a mapping, or a mapping that fails (or changes) while read
+            fields = _make_fields(
+                (("event", key_values),), tracer.max_tag_value_length, tracer.max_traceback_length
+            )
+        record = (time.time() if timestamp is None else _timestamp(timestamp), fields)
         with self.update_lock:
             if self.finished:
+                tracer.dropped.add_after_finish()
                 return self
             logs = self._logs
             if len(logs) < tracer.max_logs_per_span:
                 logs.append(record)
+                if dropped_fields:
+                    tracer.dropped.add_log_fields(dropped_fields)
+                return self
+        tracer.dropped.add_logs(1)
         return self
 
     def set_baggage_item(self, key: str, value: Optional[str]) -> Span:
+        """Set (or, with ``None``, delete) a baggage item; logged as an event when sampled."""
+        if type(key) is not str:
+            key = _values.safe_str(key, 4096)
+        if value is not None and type(value) is not str:
+            value = _values.safe_str(value, 4096)
         tracer = self._tracer
         prev_value = self._context.baggage.get(key)
-        value, log_fields = tracer._restrict_baggage(self, key, value)
-        if value is not _DENIED:
-            with self.update_lock:
-                self._context = self._context.with_baggage_item(key, value)
+        stored, log_fields = tracer._restrict_baggage(self, key, value)
+        with self.update_lock:
+            if self.finished:
+                tracer.dropped.add_after_finish()
+                return self
+            if stored is not _DENIED:
+                self._context = self._context.with_baggage_item(key, stored)
         if self._context.flags & SAMPLED_FLAG:
-            fields: dict[str, Any] = {"event": "baggage", "key": key, "value": value}
-            if value is _DENIED:
-                fields["value"] = None
+            fields: dict[str, Any] = {
+                "event": "baggage",
+                "key": key,
+                "value": None if stored is _DENIED else stored,
+            }
             if prev_value is not None:
                 fields["override"] = "true"
             fields.update(log_fields)
@@ -191,17 +279,26 @@ class Span(opentracing.Span):
         return self._context.baggage.get(key)
 
     def finish(self, finish_time: Optional[float] = None) -> None:
+        """Finish the span and hand it to the reporter if sampled.
+
+        A second call is ignored: counted in ``tracer.dropped.finish_twice`` and logged as a
+        warning at most once a minute.
+        """
+        end_time = time.time() if finish_time is None else _timestamp(finish_time)
         with self.update_lock:
-            if self.finished:
-                _warn.log(
-                    "finish-twice",
-                    logging.WARNING,
-                    "Span has already been finished; will not be reported again (span %r).",
-                    self,
-                )
-                return
-            self.finished = True
-            self.end_time = finish_time or time.time()
+            finished = self.finished
+            if not finished:
+                self.finished = True
+                self.end_time = end_time
+        if finished:
+            self._tracer.dropped.add_finish_twice()
+            _warn.log(
+                "finish-twice",
+                logging.WARNING,
+                "Span has already been finished; will not be reported again (span %r).",
+                self,
+            )
+            return
         if self._context.flags & SAMPLED_FLAG:
             self._tracer.report_span(self)
 
@@ -224,6 +321,14 @@ class Span(opentracing.Span):
 
     def is_rpc_client(self) -> bool:
         return self._span_kind() == ext_tags.SPAN_KIND_RPC_CLIENT
+
+    @property
+    def has_children(self) -> bool:
+        """Whether a child span was started from this span's context, or the context injected.
+
+        Once true, the sampling decision has been handed on, so a sampler must not revise it.
+        """
+        return self._context.has_children
 
     @property
     def trace_id(self) -> int:

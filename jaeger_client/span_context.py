@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Optional
 
 import opentracing
@@ -11,7 +10,7 @@ from .constants import DEBUG_FLAG, SAMPLED_FLAG
 
 __all__ = ["SpanContext"]
 
-_EMPTY_BAGGAGE: Mapping[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
+_EMPTY_BAGGAGE: dict[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
 
 
 class SpanContext(opentracing.SpanContext):
@@ -22,7 +21,21 @@ class SpanContext(opentracing.SpanContext):
     upstream (and ``sampling.priority``) update it in place on the span that owns it.
     """
 
-    __slots__ = ("_baggage", "_debug_id", "flags", "parent_id", "span_id", "trace_id")
+    __slots__ = (
+        "_baggage",
+        "_debug_id",
+        "_has_children",
+        "flags",
+        "parent_id",
+        "span_id",
+        "trace_id",
+    )
+
+    # Set to True by the tracer when a child span is started from this context or the context is
+    # injected. Left unset (not even assigned False) until then, so a context costs nothing extra.
+    _has_children: bool
+    # None only in a carrier-only context (debug id or baggage, no trace), never in a span's
+    flags: int
 
     def __init__(
         self,
@@ -36,17 +49,22 @@ class SpanContext(opentracing.SpanContext):
         self.trace_id = trace_id
         self.span_id = span_id
         self.parent_id = parent_id or None
-        self.flags = flags
+        self.flags = flags  # type: ignore[assignment]  # see the class-level annotation
         self._baggage = baggage or _EMPTY_BAGGAGE
         self._debug_id = debug_id
 
     @property
-    def baggage(self) -> Mapping[str, str]:
+    def baggage(self) -> dict[str, str]:
         return self._baggage
 
     @property
     def debug_id(self) -> Optional[str]:
         return self._debug_id
+
+    @property
+    def has_children(self) -> bool:
+        """Whether a child span was started from this context (here, or after ``inject``)."""
+        return getattr(self, "_has_children", False)
 
     @property
     def has_trace(self) -> bool:
@@ -71,7 +89,7 @@ class SpanContext(opentracing.SpanContext):
             baggage.pop(key, None)
         else:
             baggage[key] = value
-        return SpanContext(
+        context = SpanContext(
             trace_id=self.trace_id,
             span_id=self.span_id,
             parent_id=self.parent_id,
@@ -79,11 +97,16 @@ class SpanContext(opentracing.SpanContext):
             baggage=baggage,
             debug_id=self._debug_id,
         )
+        if self.has_children:
+            context._has_children = True
+        return context
 
     @staticmethod
     def with_debug_id(debug_id: str) -> SpanContext:
         """A context that carries only a ``jaeger-debug-id`` correlation id (no trace)."""
-        return SpanContext(trace_id=None, span_id=None, parent_id=None, flags=None, debug_id=debug_id)
+        return SpanContext(
+            trace_id=None, span_id=None, parent_id=None, flags=None, debug_id=debug_id
+        )
 
     def __repr__(self) -> str:
         return (

@@ -7,7 +7,7 @@ import os
 import random
 import socket
 import sys
-
+import threading
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
@@ -26,7 +26,7 @@ from .span import _DENIED, Span
 from .span_context import SpanContext
 from .utils import local_ip
 
-__all__ = ["NoopTracer", "Tracer", "TracerMetrics"]
+__all__ = ["DroppedSpanData", "NoopTracer", "Tracer", "TracerMetrics"]
 
 logger = logging.getLogger(constants.LOGGER_NAME)
 
@@ -52,6 +52,62 @@ class TracerMetrics:
         self.baggage_updates_failure = c("jaeger:baggage_updates", {"result": "err"})
 
 
+class DroppedSpanData:
+    """Counts what spans of one tracer ignored instead of storing; safe to update from any thread.
+
+    ``tags``/``logs``/``log_fields``: over ``max_tags_per_span``/``max_logs_per_span``/
+    ``max_fields_per_log``; ``after_finish``: mutations of a sampled span after ``finish()``;
+    ``finish_twice``: repeated ``finish()`` calls. Only drop paths touch it, never the hot path.
+    """
+
+    __slots__ = ("_lock", "after_finish", "finish_twice", "log_fields", "logs", "tags")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tags = 0
+        self.logs = 0
+        self.log_fields = 0
+        self.after_finish = 0
+        self.finish_twice = 0
+
+    def add_tags(self, n: int) -> None:
+        with self._lock:
+            self.tags += n
+
+    def add_logs(self, n: int) -> None:
+        with self._lock:
+            self.logs += n
+
+    def add_log_fields(self, n: int) -> None:
+        with self._lock:
+            self.log_fields += n
+
+    def add_after_finish(self) -> None:
+        with self._lock:
+            self.after_finish += 1
+
+    def add_finish_twice(self) -> None:
+        with self._lock:
+            self.finish_twice += 1
+
+    def as_dict(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "tags": self.tags,
+                "logs": self.logs,
+                "log_fields": self.log_fields,
+                "after_finish": self.after_finish,
+                "finish_twice": self.finish_twice,
+            }
+
+    def _reinit_lock(self) -> None:
+        # fork: the parent's lock may have been held by a thread that does not exist in the child
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DroppedSpanData({self.as_dict()!r})"
+
+
 class Tracer(opentracing.Tracer):
     """The Jaeger implementation of ``opentracing.Tracer``.
 
@@ -59,10 +115,21 @@ class Tracer(opentracing.Tracer):
     threads and never block or do I/O; the reporter, the sampler's poller and the throttler own
     their own threads. A forked child re-seeds the id generator (``_after_fork_in_child``).
 
+    Upstream's parameters keep their names, order and defaults; the ones after ``*`` are new.
+
     :param metrics: deprecated, use ``metrics_factory``
     :param extra_codecs: ``{format: codec}`` added to (or replacing) the default codecs
-    :param tags: process-level tags, sent with every batch
+    :param tags: process-level tags, sent with every batch; ``ip``, ``hostname``,
+        ``jaeger.version`` and ``client-uuid`` are added unless given here
+    :param scope_manager: any ``opentracing.ScopeManager``; default ``ThreadLocalScopeManager``
+    :param max_tags_per_span: tags over this count are dropped and counted in ``dropped``
+    :param max_logs_per_span: logs over this count are dropped and counted in ``dropped``
+    :param max_fields_per_log: fields of one log over this count are dropped and counted
+    :param baggage_restrictions: an object with ``get_restriction(service, key) -> (allowed,
+        max_value_length)``
     """
+
+    _scope_manager: opentracing.ScopeManager  # set by opentracing.Tracer.__init__
 
     def __init__(
         self,
@@ -90,6 +157,12 @@ class Tracer(opentracing.Tracer):
     ) -> None:
         if not isinstance(service_name, str) or not service_name:
             raise ValueError(f"service_name must be a non-empty string, got {service_name!r}")
+        if not callable(getattr(reporter, "report_span", None)):
+            raise TypeError(f"reporter must have a report_span(span) method, got {reporter!r}")
+        if not callable(getattr(sampler, "is_sampled", None)):
+            raise TypeError(
+                f"sampler must have an is_sampled(trace_id, operation) method, got {sampler!r}"
+            )
         for name, value in (
             ("max_tag_value_length", max_tag_value_length),
             ("max_traceback_length", max_traceback_length),
@@ -99,6 +172,10 @@ class Tracer(opentracing.Tracer):
         ):
             if type(value) is not int or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if scope_manager is not None and not callable(getattr(scope_manager, "activate", None)):
+            raise TypeError(
+                f"scope_manager must be an opentracing.ScopeManager, got {scope_manager!r}"
+            )
         super().__init__(
             scope_manager=ThreadLocalScopeManager() if scope_manager is None else scope_manager
         )
@@ -107,6 +184,7 @@ class Tracer(opentracing.Tracer):
         self.sampler = sampler
         self.metrics_factory = metrics_factory or LegacyMetricsFactory(metrics or Metrics())
         self.metrics = TracerMetrics(self.metrics_factory)
+        self.dropped = DroppedSpanData()
         self.random = random.Random()  # seeded from os.urandom; re-seeded in forked children
         self.max_trace_id_bits = (
             constants._max_trace_id_bits if generate_128bit_trace_id else constants._max_id_bits
@@ -141,7 +219,9 @@ class Tracer(opentracing.Tracer):
         if extra_codecs:
             self.codecs.update(extra_codecs)
         self.ip_address = local_ip()
-        self.tags: dict[str, Any] = {constants.JAEGER_VERSION_TAG_KEY: constants.JAEGER_CLIENT_VERSION}
+        self.tags: dict[str, Any] = {
+            constants.JAEGER_VERSION_TAG_KEY: constants.JAEGER_CLIENT_VERSION
+        }
         if tags:
             self.tags.update(tags)
         if self.tags.get(constants.JAEGER_IP_TAG_KEY) is None:
@@ -149,14 +229,26 @@ class Tracer(opentracing.Tracer):
         if self.tags.get(constants.JAEGER_HOSTNAME_TAG_KEY) is None:
             try:
                 self.tags[constants.JAEGER_HOSTNAME_TAG_KEY] = socket.gethostname()
-            except OSError:
+            except OSError:  # no hostname is no reason to refuse to trace
                 pass
-        # upstream sent a random integer client id (LONG tag); the throttler needs it for /credits
+        # Upstream sent a random integer client id (a LONG tag) only with a throttler; Go always
+        # sends one. The throttler needs it for /credits, the collector to tell processes apart.
         self.client_id = random.SystemRandom().randint(1, sys.maxsize)
         self.tags.setdefault(constants.CLIENT_UUID_TAG_KEY, self.client_id)
-        if self.throttler is not None and hasattr(self.throttler, "_set_client_id"):
-            self.throttler._set_client_id(self.client_id)
+        if self.throttler is not None:
+            set_client_id = getattr(self.throttler, "set_client_id", None) or getattr(
+                self.throttler, "_set_client_id", None
+            )
+            if set_client_id is not None:
+                set_client_id(self.client_id)
         self._sampler_tags_cache: tuple[Any, list[_values.TagTuple]] = (None, [])
+        # ThreadLocalScopeManager.active costs ~1 us on a thread that never activated a scope
+        # (getattr on a threading.local raising inside); reading the local's dict is ~10x cheaper.
+        self._tls_manager: Optional[ThreadLocalScopeManager] = None
+        self._tls_scope: Any = None
+        sm = self._scope_manager
+        if type(sm) is ThreadLocalScopeManager and hasattr(sm, "_tls_scope"):
+            self._tls_manager, self._tls_scope = sm, sm._tls_scope
         if hasattr(self.reporter, "set_process"):
             self.reporter.set_process(
                 service_name=self.service_name,
@@ -167,21 +259,23 @@ class Tracer(opentracing.Tracer):
         after_fork_in_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
-        # Children of a pre-fork server must not replay the parent's id sequence (upstream #282, #305).
+        # Children of a pre-fork server must not replay the parent's ids (upstream #282, #305).
         self.random.seed(os.urandom(32))
+        self.dropped._reinit_lock()
 
-    # ---- span creation (hot path) -----------------------------------------------------------------
+    # ---- span creation (hot path) ---------------------------------------------------------------
 
     def start_active_span(  # type: ignore[override]  # upstream's signature, wider child_of types
         self,
-        operation_name: str,
-        child_of: Union[None, Span, SpanContext] = None,
-        references: Union[None, opentracing.Reference, list[opentracing.Reference]] = None,
+        operation_name: Optional[str] = None,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Union[opentracing.Reference, list[opentracing.Reference], None] = None,
         tags: Optional[Mapping[str, Any]] = None,
         start_time: Optional[float] = None,
         ignore_active_span: bool = False,
         finish_on_close: bool = True,
     ) -> opentracing.Scope:
+        """Start a span and activate it in the scope manager; returns the :class:`Scope`."""
         span = self.start_span(
             operation_name=operation_name,
             child_of=child_of,
@@ -190,20 +284,30 @@ class Tracer(opentracing.Tracer):
             start_time=start_time,
             ignore_active_span=ignore_active_span,
         )
-        return self._scope_manager.activate(span, finish_on_close)
+        scope: opentracing.Scope = self._scope_manager.activate(span, finish_on_close)
+        return scope
 
     def start_span(  # type: ignore[override]  # upstream's signature, wider child_of types
         self,
         operation_name: Optional[str] = None,
-        child_of: Union[None, Span, SpanContext] = None,
-        references: Union[None, opentracing.Reference, list[opentracing.Reference]] = None,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Union[opentracing.Reference, list[opentracing.Reference], None] = None,
         tags: Optional[Mapping[str, Any]] = None,
         start_time: Optional[float] = None,
         ignore_active_span: bool = False,
     ) -> Span:
+        """Start a span.
+
+        The parent is ``child_of`` if given, else the active span (unless ``ignore_active_span``),
+        else the first of ``references`` whose context is not None. A parent without a trace
+        (a ``jaeger-debug-id`` or baggage-only carrier) starts a new trace that keeps its baggage.
+        """
         parent: Any = child_of
         if parent is None and not ignore_active_span:
-            scope = self._scope_manager.active
+            if self._scope_manager is self._tls_manager:
+                scope = self._tls_scope.__dict__.get("active")
+            else:
+                scope = self._scope_manager.active
             if scope is not None:
                 parent = scope.span
         valid_references = None
@@ -212,25 +316,35 @@ class Tracer(opentracing.Tracer):
         if parent is not None and type(parent) is not SpanContext:
             parent = self._context_of(parent)
 
+        m = self.metrics
         if parent is None or not parent.has_trace:
             span = self._start_trace(operation_name, parent, start_time, valid_references)
-            is_root = True
-        else:
-            span = self._start_child(operation_name, parent, tags, start_time, valid_references)
-            is_root = False
+            if tags:
+                for key, value in tags.items():
+                    span.set_tag(key, value)
+            if span._context.flags & SAMPLED_FLAG:
+                m.spans_started_sampled(1)
+                m.traces_started_sampled(1)
+            else:
+                m.spans_started_not_sampled(1)
+                m.traces_started_not_sampled(1)
+            return span
+
+        span = self._start_child(operation_name, parent, tags, start_time, valid_references)
+        parent._has_children = True  # the decision is handed on: late binding must not revise it
+        rpc_server = False
         if tags:
             for key, value in tags.items():
                 span.set_tag(key, value)
-
-        m = self.metrics
+            rpc_server = tags.get(_SPAN_KIND) == _RPC_SERVER
         if span._context.flags & SAMPLED_FLAG:
             m.spans_started_sampled(1)
-            if is_root:
-                m.traces_started_sampled(1)
+            if rpc_server:
+                m.traces_joined_sampled(1)
         else:
             m.spans_started_not_sampled(1)
-            if is_root:
-                m.traces_started_not_sampled(1)
+            if rpc_server:
+                m.traces_joined_not_sampled(1)
         return span
 
     @staticmethod
@@ -243,16 +357,23 @@ class Tracer(opentracing.Tracer):
     def _resolve_references(
         self, parent: Any, references: Any
     ) -> tuple[Any, Optional[list[opentracing.Reference]]]:
-        if not isinstance(references, (list, tuple)):
-            references = [references]
+        if isinstance(references, opentracing.Reference) or not isinstance(
+            references, (list, tuple)
+        ):
+            references = [references]  # one Reference (a namedtuple itself) or any single object
         valid = [r for r in references if getattr(r, "referenced_context", None) is not None]
         if valid and (parent is None or not getattr(self._context_of(parent), "has_trace", False)):
             parent = valid[0].referenced_context
         return parent, (valid or None)
 
+    def random_id(self) -> int:
+        """DEPRECATED (as upstream): a random 64-bit id; ids are drawn by ``_random_id``."""
+        return self._random_id(constants._max_id_bits)
+
     def _random_id(self, bitsize: int) -> int:
+        """A random non-zero id of ``bitsize`` bits (0 means "absent" on the wire)."""
         value = self.random.getrandbits(bitsize)
-        while not value:  # 0 means "absent" on the wire
+        while not value:
             value = self.random.getrandbits(bitsize)
         return value
 
@@ -290,7 +411,7 @@ class Tracer(opentracing.Tracer):
                 flags = SAMPLED_FLAG
                 sampler_tags = self._convert_sampler_tags(raw_tags)
         context = SpanContext(trace_id, span_id, None, flags, baggage)
-        span = Span(context, self, operation_name, None, start_time, references)
+        span = Span(context, self, operation_name or "", None, start_time, references)
         if sampler_tags:
             span._tags.extend(sampler_tags)
         if debug_tag is not None:
@@ -316,11 +437,7 @@ class Tracer(opentracing.Tracer):
         start_time: Optional[float],
         references: Optional[list[opentracing.Reference]],
     ) -> Span:
-        if (
-            self.one_span_per_rpc
-            and tags
-            and tags.get(_SPAN_KIND) == _RPC_SERVER
-        ):
+        if self.one_span_per_rpc and tags and tags.get(_SPAN_KIND) == _RPC_SERVER:
             # Zipkin-style shared span: the server side reuses the client's span id
             span_id = parent.span_id
             parent_id = parent.parent_id
@@ -334,7 +451,7 @@ class Tracer(opentracing.Tracer):
             parent.flags,
             parent._baggage or None,  # contexts are copy-on-write, so sharing the dict is safe
         )
-        return Span(context, self, operation_name, None, start_time, references)
+        return Span(context, self, operation_name or "", None, start_time, references)
 
     # ---- finishing -------------------------------------------------------------------------------
 
@@ -349,13 +466,19 @@ class Tracer(opentracing.Tracer):
         return bool(throttler.is_allowed(*args, **kwargs))
 
     def _on_operation_renamed(self, span: Span) -> None:
-        """Late binding hook: a per-operation sampler may re-decide a root span on rename."""
+        """Late binding hook: a per-operation sampler may re-decide a root span on rename.
+
+        The sampler should leave a span alone once ``span.has_children`` is true (its decision
+        has been handed on to a child or injected into a carrier).
+        """
         hook = getattr(self.sampler, "on_operation_renamed", None)
         if hook is not None:
             hook(self, span)
 
-    def _restrict_baggage(self, span: Span, key: str, value: Optional[str]) -> tuple[Any, dict[str, Any]]:
-        """Apply baggage restrictions; returns the value to store (or ``_DENIED``) and log fields."""
+    def _restrict_baggage(
+        self, span: Span, key: str, value: Optional[str]
+    ) -> tuple[Any, dict[str, Any]]:
+        """Apply baggage restrictions: the value to store (or ``_DENIED``) and extra log fields."""
         manager = self.baggage_restrictions
         if manager is None or value is None:
             return value, {}
@@ -374,7 +497,8 @@ class Tracer(opentracing.Tracer):
 
     # ---- propagation -------------------------------------------------------------------------
 
-    def inject(self, span_context: Any, format: Any, carrier: Any) -> None:  # noqa: A002  # OT name
+    def inject(self, span_context: Any, format: Any, carrier: Any) -> None:  # OT name
+        """Write ``span_context`` (a SpanContext, or a Span) into ``carrier`` in ``format``."""
         codec = self.codecs.get(format)
         if codec is None:
             raise UnsupportedFormatException(format)
@@ -382,8 +506,14 @@ class Tracer(opentracing.Tracer):
         if context is None:
             raise ValueError(f"Expecting Jaeger SpanContext, not {type(span_context)!r}")
         codec.inject(context, carrier)
+        context._has_children = True  # a remote child will continue from here
 
-    def extract(self, format: Any, carrier: Any) -> Optional[SpanContext]:  # noqa: A002  # OT name
+    def extract(  # type: ignore[override]  # upstream returns None for an empty carrier
+        self,
+        format: Any,  # OT name
+        carrier: Any,
+    ) -> Optional[SpanContext]:
+        """Read a SpanContext from ``carrier``; None when the carrier holds none."""
         codec = self.codecs.get(format)
         if codec is None:
             raise UnsupportedFormatException(format)
@@ -460,5 +590,3 @@ class NoopTracer(opentracing.Tracer):
 
     def close(self) -> CloseFuture:
         return completed_future()
-
-
