@@ -1,0 +1,206 @@
+"""Upstream's import paths keep working; importing the package stays light and side-effect free."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import jaeger_client
+
+TOP_LEVEL = [
+    "Tracer",
+    "Config",
+    "Span",
+    "SpanContext",
+    "ConstSampler",
+    "ProbabilisticSampler",
+    "RateLimitingSampler",
+    "RemoteControlledSampler",
+    "__version__",
+]
+
+# module -> names upstream 4.8.0 users import from it
+MODULES: dict[str, list[str]] = {
+    "jaeger_client.tracer": ["Tracer", "TracerMetrics"],
+    "jaeger_client.span": ["Span"],
+    "jaeger_client.span_context": ["SpanContext"],
+    "jaeger_client.config": ["Config"],
+    "jaeger_client.constants": [
+        "MAX_ID_BITS",
+        "_max_id_bits",
+        "_max_trace_id_bits",
+        "DEFAULT_SAMPLING_INTERVAL",
+        "DEFAULT_FLUSH_INTERVAL",
+        "TRACE_ID_HEADER",
+        "BAGGAGE_HEADER_PREFIX",
+        "DEBUG_ID_HEADER_KEY",
+        "BAGGAGE_HEADER_KEY",
+        "JAEGER_CLIENT_VERSION",
+        "JAEGER_VERSION_TAG_KEY",
+        "JAEGER_HOSTNAME_TAG_KEY",
+        "JAEGER_IP_TAG_KEY",
+        "SAMPLER_TYPE_CONST",
+        "SAMPLER_TYPE_REMOTE",
+        "SAMPLER_TYPE_PROBABILISTIC",
+        "SAMPLER_TYPE_RATE_LIMITING",
+        "SAMPLER_TYPE_LOWER_BOUND",
+        "CLIENT_UUID_TAG_KEY",
+        "MAX_TAG_VALUE_LENGTH",
+        "MAX_TRACEBACK_LENGTH",
+        "SAMPLED_FLAG",
+        "DEBUG_FLAG",
+        "DEFAULT_THROTTLER_REFRESH_INTERVAL",
+    ],
+    "jaeger_client.reporter": [
+        "BaseReporter",
+        "NullReporter",
+        "InMemoryReporter",
+        "LoggingReporter",
+        "Reporter",
+        "ReporterMetrics",
+        "CompositeReporter",
+    ],
+    "jaeger_client.sampler": [
+        "Sampler",
+        "ConstSampler",
+        "ProbabilisticSampler",
+        "RateLimitingSampler",
+        "GuaranteedThroughputProbabilisticSampler",
+        "AdaptiveSampler",
+        "RemoteControlledSampler",
+        "SAMPLER_TYPE_TAG_KEY",
+        "SAMPLER_PARAM_TAG_KEY",
+    ],
+    "jaeger_client.codecs": [
+        "Codec",
+        "TextCodec",
+        "BinaryCodec",
+        "ZipkinCodec",
+        "ZipkinSpanFormat",
+        "span_context_from_string",
+        "span_context_to_string",
+        "header_to_hex",
+    ],
+    "jaeger_client.thrift": [
+        "make_tag",
+        "make_tags",
+        "make_log",
+        "make_process",
+        "make_ref_type",
+        "make_references",
+        "make_span",
+        "make_jaeger_batch",
+        "id_to_int",
+        "timestamp_micros",
+    ],
+    "jaeger_client.throttler": ["Throttler", "RemoteThrottler"],
+    "jaeger_client.rate_limiter": ["RateLimiter"],
+    "jaeger_client.local_agent_net": ["LocalAgentSender"],
+    "jaeger_client.TUDPTransport": ["TUDPTransport"],
+    "jaeger_client.ioloop_util": ["submit"],
+    "jaeger_client.utils": [
+        "ErrorReporter",
+        "get_boolean",
+        "local_ip",
+        "get_local_ip_by_interfaces",
+        "get_local_ip_by_socket",
+        "interface_ip",
+    ],
+    "jaeger_client.metrics": ["Metrics", "MetricsFactory", "LegacyMetricsFactory"],
+    "jaeger_client.metrics.prometheus": ["PrometheusMetricsFactory"],
+}
+
+
+@pytest.mark.parametrize("name", TOP_LEVEL)
+def test_top_level_name_imports_from_jaeger_client(name: str) -> None:
+    assert getattr(jaeger_client, name) is not None
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_upstream_module_and_its_names_import(module: str) -> None:
+    mod = importlib.import_module(module)
+    missing = [name for name in MODULES[module] if not hasattr(mod, name)]
+    assert missing == []
+
+
+def test_top_level_names_are_the_classes_of_their_modules() -> None:
+    from jaeger_client import sampler, span, span_context, tracer
+
+    assert jaeger_client.Tracer is tracer.Tracer
+    assert jaeger_client.Span is span.Span
+    assert jaeger_client.SpanContext is span_context.SpanContext
+    assert jaeger_client.ConstSampler is sampler.ConstSampler
+
+
+FRESH_INTERPRETER = textwrap.dedent(
+    """
+    import json, socket, sys, threading
+
+    attempted = []
+
+    class Refuse:
+        # records and refuses any import of a package the core must not need
+        banned = ("tornado", "six", "threadloop")
+
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in self.banned:
+                attempted.append(name)
+                raise ImportError(f"{name} is banned in this test")
+            return None
+
+    sys.meta_path.insert(0, Refuse())
+
+    lookups = []
+
+    def no_dns(*args, **kwargs):
+        lookups.append(args[:1])
+        raise OSError("DNS is not allowed during import or Tracer construction")
+
+    for fn in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr",
+               "getnameinfo", "getfqdn"):
+        setattr(socket, fn, no_dns)
+
+    import jaeger_client
+    from jaeger_client import ConstSampler, Tracer
+    from jaeger_client.reporter import InMemoryReporter
+
+    threads_after_import = threading.active_count()
+    reporter = InMemoryReporter()
+    tracer = Tracer("fresh", reporter, ConstSampler(True))
+    with tracer.start_active_span("op") as scope:
+        scope.span.set_tag("k", "v")
+    tracer.close().result(timeout=5)
+    print(json.dumps({
+        "attempted": attempted,
+        "lookups": lookups,
+        "threads_after_import": threads_after_import,
+        "threads": [t.name for t in threading.enumerate()],
+        "spans": len(reporter.get_spans()),
+        "ip": tracer.tags["ip"],
+        "banned_loaded": [m for m in sys.modules if m.split(".")[0] in Refuse.banned],
+    }))
+    """
+)
+
+
+def test_fresh_import_needs_no_tornado_no_six_no_dns_and_starts_no_thread() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_INTERPRETER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["attempted"] == [] and report["banned_loaded"] == []
+    assert report["lookups"] == []
+    assert report["threads_after_import"] == 1
+    assert report["threads"] == ["MainThread"]
+    assert report["spans"] == 1
+    assert report["ip"].count(".") == 3
