@@ -146,7 +146,7 @@ class Config:
             raise TypeError(f"service_name must be a string, got {service_name!r}")
         self.config = config
         self.scope_manager = scope_manager
-        self._environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
         resolved = _settings.resolve(
             config,
             service_name,

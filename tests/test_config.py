@@ -560,7 +560,7 @@ def test_create_tracer_passes_every_setting() -> None:
         },
         scope_manager=scope_manager,
     )
-    reporter, sampler, throttler = InMemoryReporter(), ConstSampler(True), object()
+    reporter, sampler = InMemoryReporter(), ConstSampler(True)
     tracer = config.create_tracer(reporter=reporter, sampler=sampler, throttler=None)
     assert isinstance(tracer, Tracer)
     assert (tracer.service_name, tracer.reporter, tracer.sampler) == ("svc", reporter, sampler)
@@ -571,7 +571,6 @@ def test_create_tracer_passes_every_setting() -> None:
     assert tracer.debug_id_header == "x-debug"
     assert tracer.scope_manager is scope_manager
     assert tracer.throttler is None
-    del throttler
     carrier: dict[str, str] = {}
     tracer.inject(tracer.start_span("op").context, Format.TEXT_MAP, carrier)
     assert list(carrier) == ["x-trace"]
