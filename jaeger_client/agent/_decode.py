@@ -51,9 +51,9 @@ def _read(reader: Any, data: bytes) -> None:
 
 
 def _check_consumed(transport: Any, data: bytes) -> None:
-    consumed = transport._buffer.tell()  # TMemoryBuffer keeps a BytesIO; no public position
-    if consumed != len(data):
-        raise MalformedInputError(f"{len(data) - consumed} trailing bytes after the message")
+    trailing = len(transport.read(len(data)))
+    if trailing:
+        raise MalformedInputError(f"{trailing} trailing bytes after the message")
 
 
 def decode_datagram(data: bytes, protocol: str = "compact") -> Any:

@@ -50,7 +50,7 @@ class MalformedInput:
 
 @dataclass(frozen=True)
 class HTTPRequestRecord:
-    """One HTTP request the agent answered."""
+    """One HTTP request the agent answered (recorded just before the answer is sent)."""
 
     method: str
     path: str
@@ -149,7 +149,8 @@ class Agent:
     Thread model: the constructor binds every socket and starts one daemon thread per UDP port
     (``jaeger-agent-compact``, ``jaeger-agent-binary``) and one for HTTP (``jaeger-agent-http``,
     which starts a thread per connection). Listeners are called on those threads and must be
-    quick and thread-safe. ``close()`` (any thread, idempotent) stops and joins them.
+    quick and thread-safe. ``close()`` (any thread, idempotent) wakes and joins them; datagrams
+    already queued on the UDP ports are still handled first.
 
     :param on_batch: called with every decoded batch
     :param on_malformed: called with every datagram or body that could not be decoded
@@ -221,7 +222,8 @@ class Agent:
             self._closed = True
         self._wake_writer.send(b"x")
         for thread in self._threads:
-            thread.join()
+            if thread is not threading.current_thread():  # close() from inside a listener
+                thread.join()
         for server in self._servers:
             server.server_close()
         self._wake_reader.close()
@@ -313,8 +315,8 @@ class Agent:
     # ---- HTTP -----------------------------------------------------------------------------------
 
     def _finish(self, handler: _HTTPHandler, status: int, body: Union[bytes, str, Any]) -> None:
+        self._record(handler, status)  # first: once the client has its answer, it is counted
         handler.reply(status, body)
-        self._record(handler, status)
 
     def _record(self, handler: _HTTPHandler, status: int) -> None:
         parts = urlsplit(handler.path)
@@ -335,8 +337,8 @@ class Agent:
             override = self._overrides.get(path)
         if override is not None:
             status, payload, content_type = override
-            handler.reply(status, payload, content_type)
             self._record(handler, status)
+            handler.reply(status, payload, content_type)
             return
         route = path[len("/api") :] if path.startswith("/api/") else path
         query = parse_qs(parts.query, keep_blank_values=True)
