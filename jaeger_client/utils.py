@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any, Optional, Union
 
+from ._fork import after_fork_in_child
 from .constants import LOGGER_NAME
 
 __all__ = [
@@ -37,6 +38,11 @@ class RateLimitedLogger:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
+        after_fork_in_child(self._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # a thread of the parent may have held the lock at fork time; it does not exist here
+        self._lock = threading.Lock()
 
     def log(self, key: str, level: int, msg: str, *args: Any, exc_info: Any = None) -> bool:
         now = time.monotonic()

@@ -390,6 +390,53 @@ def test_forked_child_draws_different_ids_than_its_parent() -> None:
     assert set(child_ids).isdisjoint(parent_ids)
 
 
+class ForkOwner:
+    def __init__(self, name: str, fd: int, fail: bool = False) -> None:
+        self.name, self.fd, self.fail = name, fd, fail
+
+    def after_fork(self) -> None:
+        if self.fail:
+            raise RuntimeError("hook failed")
+        os.write(self.fd, self.name.encode())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of fork\\(\\):DeprecationWarning"
+)
+def test_fork_hooks_run_in_order_skip_collected_owners_and_survive_a_failing_one() -> None:
+    from jaeger_client import _fork
+
+    read_fd, write_fd = os.pipe()
+    owners = [
+        ForkOwner("a", write_fd),
+        ForkOwner("b", write_fd, fail=True),
+        ForkOwner("c", write_fd),
+        ForkOwner("d", write_fd),
+    ]
+    for owner in owners:
+        _fork.after_fork_in_child(owner.after_fork)
+    del owner, owners[3]  # "d" is collected: its hook must not run
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os._exit(0)
+    os.close(write_fd)
+    _, status = os.waitpid(pid, 0)
+    out = os.read(read_fd, 100)
+    os.close(read_fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert out == b"ac"
+
+
+def test_fork_hook_registry_drops_collected_owners() -> None:
+    from jaeger_client import _fork
+
+    for _ in range(500):
+        make_tracer()  # each registers a hook, then is collected
+    alive = [ref for ref in _fork._methods if ref() is not None]
+    assert len(_fork._methods) <= max(64, 2 * len(alive)) + 1
+
+
 # ---- debug ids, baggage-only carriers, one span per RPC ------------------------------------------
 
 
