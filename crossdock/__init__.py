@@ -1,0 +1,1 @@
+"""Crossdock interop server and driver for jaeger_client (not part of the installed library)."""

@@ -1,0 +1,1 @@
+"""The crossdock HTTP server: ``crossdock.server.server.serve()``."""
