@@ -874,7 +874,13 @@ def test_cli_busy_port_exits_1_with_a_hint(capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize(
-    "argv", [["--http-port", "70000"], ["--quiet-interval", "-1"], ["--compact-port", "x"]]
+    "argv",
+    [
+        ["--http-port", "70000"],
+        ["--quiet-interval", "-1"],
+        ["--compact-port", "x"],
+        ["--max-value-length", "-5"],
+    ],
 )
 def test_cli_rejects_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:

@@ -51,6 +51,16 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaeger-agent",
@@ -106,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-value-length",
-        type=int,
+        type=_count,
         default=DEFAULT_MAX_VALUE_LENGTH,
         metavar="N",
         help="cut tag values longer than N in trees (0 = never; default %(default)s)",
@@ -185,9 +195,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=err,
         )
         return 1
-    stop = threading.Event()
-    restore = _install_stop_handlers(stop)
+    signals = _StopSignals()
     try:
+        signals.install()
         listening = {
             "event": "listening",
             "host": args.host,
@@ -204,11 +214,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "/credits, POST /api/traces). Ctrl-C to stop.\n",
             err_lock,
         )
-        stop.wait()
-    except KeyboardInterrupt:  # a second Ctrl-C, or one before the handlers were installed
+        threading.Event().wait()  # never set: a signal handler raises _Stop out of it
+    except (_Stop, KeyboardInterrupt):
         pass
     finally:
-        restore()
+        signals.restore()
         agent.close()
         if printer is not None:
             printer.close()
@@ -226,20 +236,33 @@ def _adder(printer: TracePrinter) -> Callable[[ReceivedBatch], None]:
     return lambda batch: printer.add(batch.spans)
 
 
-def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
-    """Make SIGINT and SIGTERM set ``stop``; return a function restoring the old handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous: dict[int, Any] = {}
+class _Stop(BaseException):  # like KeyboardInterrupt: no "except Exception" swallows it
+    """Raised in the main thread by the SIGINT/SIGTERM handler."""
 
-    def handler(signum: int, frame: Any) -> None:
-        stop.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, handler)
+class _StopSignals:
+    """SIGINT and SIGTERM raise :class:`_Stop` in the main thread, once; ``restore()`` undoes it.
 
-    def restore() -> None:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    The handler takes no lock: setting a ``threading.Event`` from it could deadlock, since the
+    main thread may hold that Event's lock (inside ``wait()``) when the handler runs.
+    """
 
-    return restore
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self._fired = False
+
+    def install(self) -> None:
+        for sig in self._previous:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if not self._fired:  # a second signal must not interrupt the shutdown
+            self._fired = True
+            raise _Stop
+
+    def restore(self) -> None:
+        for sig, old in self._previous.items():
+            if old is not None:  # None: a handler installed from C, which Python cannot restore
+                signal.signal(sig, old)
