@@ -64,6 +64,7 @@ logger = logging.getLogger("crossdock")
 
 MAX_BODY = 1 << 20  # bytes of request JSON read; the protocol's bodies are a few hundred
 TRANSPORT_HTTP = "HTTP"
+_POLL_INTERVAL = 0.05  # seconds
 
 
 class RequestError(ValueError):
@@ -315,7 +316,9 @@ class CrossdockServer:
     def start(self) -> CrossdockServer:
         for server in self._servers:
             thread = threading.Thread(
+                # a short poll: close() waits up to one interval per port
                 target=server.serve_forever,
+                args=(_POLL_INTERVAL,),
                 name=f"crossdock-http-{server.server_address[1]}",
                 daemon=True,
             )
@@ -340,6 +343,16 @@ class CrossdockServer:
         self.close()
 
 
+class _Terminated(Exception):
+    """Raised by the SIGTERM handler in the main thread, to leave ``serve``'s wait."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    # raise rather than stop.set(): set() from a handler can deadlock on the Event's lock,
+    # which the interrupted main thread may be holding inside wait()
+    raise _Terminated()
+
+
 def serve(
     ports: Sequence[int] = DEFAULT_PORTS,
     *,
@@ -353,17 +366,20 @@ def serve(
     :param on_ready: called with the bound ports once every one accepts requests
     """
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    with CrossdockServer(ports, host, environ=environ) as server:
-        logger.info("Python crossdock server listening on %s:%s", host, server.ports)
-        if on_ready is not None:
-            on_ready(server.ports)
-        try:
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        with CrossdockServer(ports, host, environ=environ) as server:
+            logger.info("Python crossdock server listening on %s:%s", host, server.ports)
+            if on_ready is not None:
+                on_ready(server.ports)
             while not stop.wait(3600):
                 pass
-        except KeyboardInterrupt:
-            pass
+    except (KeyboardInterrupt, _Terminated):
+        logger.info("Python crossdock server stopping")
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _watch_stdin(stop: threading.Event) -> None:
