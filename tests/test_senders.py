@@ -27,7 +27,7 @@ from thrift.transport import TTransport
 from thriftpy2.protocol import TBinaryProtocolFactory, TCompactProtocolFactory
 from thriftpy2.transport import TMemoryBuffer
 
-from jaeger_client import _encode, senders
+from jaeger_client import _encode
 from jaeger_client import thrift as jthrift
 from jaeger_client.reporter import InMemoryReporter
 from jaeger_client.sampler import ConstSampler
@@ -381,7 +381,7 @@ class FakeResolver:
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> FakeResolver:
     fake = FakeResolver(0)
-    monkeypatch.setattr(senders.socket, "getaddrinfo", fake)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
     return fake
 
 
