@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import importlib
 import logging
 import os
 import threading
@@ -403,9 +402,10 @@ class Reporter(BaseReporter):
         sender = self._sender
         if sender is None:
             # Imported here, on the worker: the sender module is needed only once a span is sent.
-            udp_sender = importlib.import_module("jaeger_client.senders").UDPSender
+            from ..senders import UDPSender
+
             channel = self._channel
-            sender = udp_sender(
+            sender = UDPSender(
                 channel.host, channel.reporting_port, max_packet_size=self._max_packet_size
             )
             self._sender = sender
