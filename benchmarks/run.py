@@ -18,6 +18,7 @@ shows the median over processes, the min-max range, and each median's ratio to u
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -503,6 +504,11 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         help="never create .bench/ environments (skip impls that lack one)",
     )
     parser.add_argument("--json", help="write every raw result to this file")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="scenario processes at once (default 1; 4 with --smoke, whose numbers do not count)",
+    )
     parser.add_argument("--timeout", type=float, help="seconds per scenario process")
     return parser.parse_args(argv)
 
@@ -541,13 +547,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     repeats = 1 if args.smoke else args.repeats
     timeout = args.timeout or (60.0 if args.smoke else 300.0)
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    started = time.monotonic()
-    load_before = machine_line()
+    tasks: list[tuple[Scenario, int, str, dict[str, Any]]] = []
     for scenario in scenarios:
         cell_impls = [i for i in impls if i in scenario.impls]
-        if not cell_impls:
-            continue
-        cells: dict[str, list[dict[str, Any]]] = results.setdefault(scenario.name, {})
+        if cell_impls:
+            results[scenario.name] = {}
         for rep in range(scenario.repeats or repeats):
             order = cell_impls[rep % len(cell_impls) :] + cell_impls[: rep % len(cell_impls)]
             for impl in order:
@@ -555,14 +559,27 @@ def main(argv: Optional[list[str]] = None) -> int:
                     continue
                 params = dict(scenario.params)
                 params.update(scenario.smoke if args.smoke else scenario.impl_params.get(impl, {}))
-                result = run_one(pythons[impl], scenario, impl, params, timeout)
-                cells.setdefault(impl, []).append(result)
-                status = "ok" if result.get("ok") else ("n/a" if "na" in result else "ERROR")
-                log(
-                    f"{scenario.name:<15} {impl:<9} #{rep + 1} {status} "
-                    f"({result.get('wall_s', 0):.1f} s)"
-                    + ("" if result.get("ok") or "na" in result else f": {result.get('error')}")
-                )
+                tasks.append((scenario, rep, impl, params))
+
+    def run_task(task: tuple[Scenario, int, str, dict[str, Any]]) -> dict[str, Any]:
+        scenario, rep, impl, params = task
+        result = run_one(pythons[impl], scenario, impl, params, timeout)
+        status = "ok" if result.get("ok") else ("n/a" if "na" in result else "ERROR")
+        log(
+            f"{scenario.name:<15} {impl:<9} #{rep + 1} {status} "
+            f"({result.get('wall_s', 0):.1f} s)"
+            + ("" if result.get("ok") or "na" in result else f": {result.get('error')}")
+        )
+        return result
+
+    started = time.monotonic()
+    load_before = machine_line()
+    # Measurements run one process at a time; a smoke run only checks that everything runs,
+    # so it may run several at once (--jobs).
+    jobs = args.jobs or (4 if args.smoke else 1)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for (scenario, _, impl, _), result in zip(tasks, pool.map(run_task, tasks)):
+            results[scenario.name].setdefault(impl, []).append(result)
     elapsed = time.monotonic() - started
 
     versions = {}
