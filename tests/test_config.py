@@ -677,6 +677,12 @@ def test_new_tracer_reports_to_the_configured_agent(agent_udp: socket.socket) ->
         tracer.close().result(timeout=5)
 
 
+def test_background_errors_are_logged_even_without_logging_key() -> None:
+    """Upstream logged reporter/poller errors only with `logging: true`; we always do, rate-limited."""
+    assert make().error_reporter.logger is logging.getLogger("jaeger_tracing")
+    assert make().error_reporter.log_interval_minutes == 1
+
+
 def test_new_tracer_leaves_the_global_tracer_alone(agent_udp: socket.socket) -> None:
     before = opentracing.global_tracer()
     tracer = make(agent_config(agent_udp.getsockname()[1])).new_tracer(io_loop=None)
@@ -686,10 +692,8 @@ def test_new_tracer_leaves_the_global_tracer_alone(agent_udp: socket.socket) -> 
         tracer.close().result(timeout=5)
 
 
-def test_logging_wraps_the_reporter_and_gives_errors_a_logger(agent_udp: socket.socket) -> None:
+def test_logging_wraps_the_reporter_in_a_logging_reporter(agent_udp: socket.socket) -> None:
     config = make(agent_config(agent_udp.getsockname()[1], logging=True))
-    assert config.error_reporter.logger is logging.getLogger("jaeger_tracing")
-    assert make().error_reporter.logger is None
     tracer = config.new_tracer()
     try:
         assert isinstance(tracer, Tracer)
