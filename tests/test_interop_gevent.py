@@ -1,0 +1,56 @@
+"""gevent ``patch_all``: every span from many greenlets reaches the agent (upstream sent none).
+
+The child process patches first and then imports jaeger_client (tests/frameworks/gevent_child.py):
+the reporter's thread, queue, lock and socket all become gevent's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jaeger_client import testing
+from jaeger_client.testing import InProcessAgent
+
+pytest.importorskip("gevent")
+
+jaeger_agent = testing.jaeger_agent
+CHILD = Path(__file__).resolve().parent / "frameworks" / "gevent_child.py"
+
+
+def test_every_span_from_greenlets_under_patch_all_is_delivered(
+    jaeger_agent: InProcessAgent,
+) -> None:
+    greenlets, per_greenlet = 20, 10
+    env = {
+        **os.environ,
+        "JAEGER_AGENT_HOST": "127.0.0.1",
+        "JAEGER_AGENT_PORT": str(jaeger_agent.reporting_port),
+        "JAEGER_SAMPLER_TYPE": "const",
+        "JAEGER_SAMPLER_PARAM": "1",
+        "JAEGER_REPORTER_FLUSH_INTERVAL": "20ms",
+    }
+    result = subprocess.run(
+        [sys.executable, str(CHILD), str(greenlets), str(per_greenlet)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["threading_patched"] is True
+    sent = {tuple(item) for item in report["spans"]}
+    assert len(sent) == greenlets * per_greenlet
+
+    received = jaeger_agent.wait_for_spans(greenlets * per_greenlet)
+    got = {(s.trace_id, s.span_id, s.parent_id, s.operation_name) for s in received}
+    assert got == sent
+    assert all(s.service_name == "gevent-app" for s in received)
+    assert len({s.trace_id for s in received}) == greenlets  # one trace per greenlet
