@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 from . import _values
 from .thrift import _operation_name, _reference_tuples
@@ -187,20 +187,9 @@ _TAG_CACHE_MAX_BYTES = 256
 # ---- span encoders -------------------------------------------------------------------------------
 
 
-class _SpanHead:
-    """Span fields 1-9 as attributes for fastbinary (which reads them with getattr)."""
+class _SpanHead(NamedTuple):
+    """Span fields 1-9 for fastbinary, which reads them with getattr (C-level tuple getters)."""
 
-    __slots__ = (
-        "duration",
-        "flags",
-        "operationName",
-        "parentSpanId",
-        "references",
-        "spanId",
-        "startTime",
-        "traceIdHigh",
-        "traceIdLow",
-    )
     traceIdLow: int
     traceIdHigh: int
     spanId: int
@@ -225,7 +214,7 @@ class _SpanRef:
 # Span's spec without fields 10 (tags) and 11 (logs): the C encoder writes the head of the struct
 # and its stop byte; the stop is cut and the tag and log lists appended in Python.
 _HEAD_SPEC: list[Any] = [_SpanHead, ttypes.Span.thrift_spec[:10]]
-_new_head: Callable[[type[_SpanHead]], _SpanHead] = object.__new__
+_new_head: Callable[[type[_SpanHead], tuple[Any, ...]], _SpanHead] = tuple.__new__
 
 
 class CompactEncoder:
@@ -318,7 +307,7 @@ class CompactEncoder:
             parts += map(cache_get, fields)
             parts.append(_STOP)
         parts.append(_STOP)
-        if None in parts:
+        if not all(parts):  # a cache miss left None (encodings are never empty)
             self._fill_misses(parts, tags_at, tags, logs)
         return b"".join(parts)
 
@@ -350,25 +339,26 @@ class CompactEncoder:
         start = span.start_time
         end = span.end_time
         name = span.operation_name
-        head = _new_head(_SpanHead)
         # ids as signed i64 (thrift._signed64, inlined: this runs for every span)
         low = trace_id & _U64_MASK
-        head.traceIdLow = low - _TWO_64 if low > _I64_MAX else low
         high = (trace_id >> 64) & _U64_MASK
-        head.traceIdHigh = high - _TWO_64 if high > _I64_MAX else high
         span_id &= _U64_MASK
-        head.spanId = span_id - _TWO_64 if span_id > _I64_MAX else span_id
         parent_id &= _U64_MASK
-        head.parentSpanId = parent_id - _TWO_64 if parent_id > _I64_MAX else parent_id
-        head.operationName = name if type(name) is str and name.isascii() else _operation_name(name)
-        if span.references:
-            refs = _reference_tuples(span.references)
-            head.references = [_SpanRef(*r) for r in refs] if refs else None
-        else:
-            head.references = None
-        head.flags = ctx.flags or 0
-        head.startTime = int(start * 1000000)
-        head.duration = int(((start if end is None else end) - start) * 1000000)
+        refs = _reference_tuples(span.references) if span.references else None
+        head = _new_head(
+            _SpanHead,
+            (
+                low - _TWO_64 if low > _I64_MAX else low,
+                high - _TWO_64 if high > _I64_MAX else high,
+                span_id - _TWO_64 if span_id > _I64_MAX else span_id,
+                parent_id - _TWO_64 if parent_id > _I64_MAX else parent_id,
+                name if type(name) is str and name.isascii() else _operation_name(name),
+                [_SpanRef(*r) for r in refs] if refs else None,
+                ctx.flags or 0,
+                int(start * 1000000),
+                int(((start if end is None else end) - start) * 1000000),
+            ),
+        )
         return self._tail(span, [_fastbinary.encode_compact(head, _HEAD_SPEC)[:-1]])
 
     def _encode_span_pure(self, span: Span) -> bytes:
