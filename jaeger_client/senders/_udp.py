@@ -34,7 +34,8 @@ class UDPSender:
     a name has both, as Go's client does), re-resolved every ``resolve_interval`` seconds and after
     a send error, and the socket is *connected*, so an agent that is down shows up as
     ``ECONNREFUSED`` (counted ``failed``) instead of silent loss. A failed datagram is retried at
-    most once, after re-resolving, unless the agent refused it at an unchanged address.
+    most once, after re-resolving, unless resending cannot help (refused at an unchanged address,
+    or too long for the OS).
 
     Spans are packed into datagrams by encoded size, as ``transport_udp.go`` does; no datagram
     exceeds ``max_packet_size`` (jaeger-agent drops datagrams over 65,000 bytes), and a span too
@@ -78,7 +79,6 @@ class UDPSender:
         self._seq_no = 0
         self._sock: Optional[socket.socket] = None
         self._address: Optional[tuple[Any, ...]] = None
-        self._family = 0
         self._packet_limit = self.max_packet_size
         self._next_resolve = 0.0  # monotonic deadline; 0 resolves on the next send
 
@@ -187,7 +187,7 @@ class UDPSender:
             )
             return False
         self._close_socket()
-        self._sock, self._address, self._family = sock, address, family
+        self._sock, self._address = sock, address
         limit = (
             constants.UDP_MAX_PAYLOAD_IPV4
             if family == socket.AF_INET
