@@ -145,3 +145,10 @@ ZIPKIN_TRACE_ID_KEY = "trace_id"
 ZIPKIN_SPAN_ID_KEY = "span_id"
 ZIPKIN_PARENT_ID_KEY = "parent_id"
 ZIPKIN_FLAGS_KEY = "traceflags"
+
+# --- span senders (jaeger_client.senders) --------------------------------------------------------
+AGENT_EMIT_BATCH = "emitBatch"  # Agent.emitBatch: the oneway message on the agent's compact port
+COLLECTOR_CONTENT_TYPE = "application/x-thrift"  # POST /api/traces body: one binary Thrift Batch
+DEFAULT_UDP_RESOLVE_INTERVAL = 30.0  # seconds between resolutions of the agent's host (as Go)
+DEFAULT_HTTP_SENDER_TIMEOUT = 5.0  # seconds per connect/send/receive to the collector (as Go)
+DEFAULT_HTTP_MAX_BODY_SIZE = 1_000_000  # bytes per POST body; larger batches are split (as Java)
