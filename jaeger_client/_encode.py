@@ -28,7 +28,7 @@ import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
-from . import _values
+from . import _values, constants
 from .thrift import _operation_name, _reference_tuples
 from .thrift_gen.jaeger import ttypes
 
@@ -64,6 +64,8 @@ EMIT_BATCH_OVERHEAD = 72
 BINARY_BATCH_OVERHEAD = 60
 
 _MAX_SEQ_ID = (1 << 31) - 1
+_NAME = constants.AGENT_EMIT_BATCH.encode("ascii")
+_MESSAGE_NAME = bytes((len(_NAME),)) + _NAME  # varint length (< 128) + name
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
 _U64_MASK = (1 << 64) - 1
@@ -437,7 +439,7 @@ def emit_batch_message(
             # protocol id 0x82; version 1 | ONEWAY (4) << 5; seqid varint; name
             b"\x82\x81",
             _seq_id_varint(seq_id),
-            b"\x09emitBatch",
+            _MESSAGE_NAME,
             _FIELD_STRUCT_1,  # emitBatch_args.batch (1)
             _FIELD_STRUCT_1,  # Batch.process (1)
             process,

@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from .. import _encode
+from .. import _encode, constants
 from ..thrift import _process_tag_tuples
 from ..utils import RateLimitedLogger
 from ._base import LOG_INTERVAL, Packer, SendResult, check_int, check_seconds, logger
@@ -52,8 +52,8 @@ class HTTPSender:
         password: Optional[str] = None,
         auth_token: Optional[str] = None,
         headers: Optional[Mapping[str, str]] = None,
-        timeout: float = 5.0,
-        max_body_size: int = 1_000_000,
+        timeout: float = constants.DEFAULT_HTTP_SENDER_TIMEOUT,
+        max_body_size: int = constants.DEFAULT_HTTP_MAX_BODY_SIZE,
     ) -> None:
         if not isinstance(endpoint, str):
             raise ValueError(f"endpoint must be an http(s) URL string, got {endpoint!r}")
@@ -94,7 +94,7 @@ class HTTPSender:
         self._host = url.hostname
         self._port = port
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        request_headers = {"Content-Type": "application/x-thrift"}
+        request_headers = {"Content-Type": constants.COLLECTOR_CONTENT_TYPE}
         request_headers.update(extra)
         if user is not None and password is not None:
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

@@ -53,7 +53,7 @@ class UDPSender:
         port: int,
         *,
         max_packet_size: int = constants.UDP_MAX_PACKET_SIZE,
-        resolve_interval: float = 30.0,
+        resolve_interval: float = constants.DEFAULT_UDP_RESOLVE_INTERVAL,
     ) -> None:
         if not isinstance(host, str) or not host.strip():
             raise ValueError(f"host must be a non-empty string, got {host!r}")
