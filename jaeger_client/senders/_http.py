@@ -174,8 +174,8 @@ class HTTPSender:
                     self._drop_connection()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop_connection()
-                # A kept-alive connection the server closed while idle: the request never
-                # reached it, so one retry on a new connection is safe.
+                # Typically a kept-alive connection the server closed while idle, before it read
+                # the request: one retry on a new connection (as urllib3 does), never more.
                 if attempt == 1 and is_reused:
                     continue
                 return self._post_failed(str(exc))
