@@ -62,6 +62,10 @@ NODE_DIR = Path(__file__).resolve().parent / "node"
 START_TIMEOUT = 20.0  # seconds for a server to print its ports
 REQUEST_TIMEOUT = 15.0  # seconds for one driver request (a whole chain)
 ROLES = ("S1", "S2", "S3")
+HEADERS = {  # what the servers send downstream, per --propagation
+    "jaeger": "uber-trace-id, uberctx-*",
+    "b3": "X-B3-*; Node adds uberctx-*",
+}
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
 
@@ -147,10 +151,14 @@ def _server_process(
 
 @contextmanager
 def start_python_server(
-    *, agent_host_port: Optional[str] = None, sampling_server_url: Optional[str] = None
+    *,
+    agent_host_port: Optional[str] = None,
+    sampling_server_url: Optional[str] = None,
+    propagation: str = "jaeger",
 ) -> Iterator[Peer]:
     """The Python crossdock server in a subprocess on a free loopback port."""
     env = dict(os.environ)
+    env["JAEGER_PROPAGATION"] = propagation
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if agent_host_port is not None:
         env[AGENT_HOST_PORT_ENV] = agent_host_port
@@ -356,7 +364,7 @@ def _check_received(
 # ---- output -----------------------------------------------------------------------------------
 
 
-def format_results(results: Sequence[CaseResult]) -> str:
+def format_results(results: Sequence[CaseResult], *, propagation: str = "jaeger") -> str:
     """The matrix as a fixed-width table per behaviour, and a summary line."""
     lines: list[str] = []
     for behaviour in dict.fromkeys(r.behaviour for r in results):
@@ -365,7 +373,7 @@ def format_results(results: Sequence[CaseResult]) -> str:
         table = [[value for _, value in r.axes] + ["PASS" if r.ok else "FAIL"] for r in rows]
         widths = [max(len(row[i]) for row in [headers, *table]) for i in range(len(headers))]
         title = {
-            "trace": "trace behaviour: S1 -> S2 -> S3 over HTTP (uber-trace-id, uberctx-*)",
+            "trace": f"trace behaviour: S1 -> S2 -> S3 over HTTP ({HEADERS[propagation]})",
             "endtoend": "endtoend behaviour: POST /create_traces -> UDP -> dev agent",
         }.get(behaviour, behaviour)
         lines.append(title)
@@ -393,6 +401,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--node", metavar="HOST:PORT", help="a running Node server, or 'none' to leave Node out"
     )
+    parser.add_argument(
+        "--propagation",
+        choices=sorted(HEADERS),
+        default="jaeger",
+        help="headers the servers it starts use (default jaeger, what crossdock tests)",
+    )
     args = parser.parse_args(argv)
 
     from jaeger_client.testing import InProcessAgent  # the driver's dev agent
@@ -408,6 +422,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 start_python_server(
                     agent_host_port=f"127.0.0.1:{agent.reporting_port}",
                     sampling_server_url=agent.sampling_endpoint,
+                    propagation=args.propagation,
                 )
             )
         peers.append(python)
@@ -416,14 +431,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 peers.append(_parse_peer("node", args.node))
             else:
                 try:
-                    peers.append(stack.enter_context(start_node_server()))
+                    node = start_node_server(propagation=args.propagation)
+                    peers.append(stack.enter_context(node))
                 except ServerError as e:
                     print(f"crossdock: cannot start the Node server: {e}", file=sys.stderr)
                     return 2
         results = run_trace_matrix(peers)
         if not args.python:  # the endtoend spans reach our agent only if we started the server
             results += run_endtoend(python, agent)
-    print(format_results(results))
+    print(format_results(results, propagation=args.propagation))
     print(f"({time.monotonic() - started:.1f}s)")
     return 0 if all(r.ok for r in results) else 1
 

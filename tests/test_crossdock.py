@@ -122,6 +122,23 @@ def test_join_trace_continues_the_inbound_trace_with_its_baggage(server: Any) ->
     }
 
 
+def test_the_servers_headers_follow_jaeger_propagation() -> None:
+    """``JAEGER_PROPAGATION=b3 crossdock``: the server reads and writes B3 headers."""
+    environ = {"JAEGER_PROPAGATION": "b3"}
+    with crossdock_server.CrossdockServer((0, 0), "127.0.0.1", environ=environ) as running:
+        headers = {"X-B3-TraceId": "0" * 13 + "abc", "X-B3-SpanId": "1" * 16, "X-B3-Sampled": "1"}
+        status, body = request(
+            running.ports[0],
+            "/join_trace",
+            {"serverRole": "S2", "downstream": downstream("S3", running.ports[1])},
+            headers=headers,
+        )
+    assert status == 200, body
+    response = json.loads(body)
+    assert response["span"]["traceId"] == "abc"
+    assert response["downstream"]["span"] == {"traceId": "abc", "sampled": True, "baggage": ""}
+
+
 def test_join_trace_with_a_malformed_header_answers_200_with_a_new_trace(server: Any) -> None:
     headers = {"uber-trace-id": "not:a:trace:id"}
     status, body = request(server.ports[1], "/join_trace", {"serverRole": "S2"}, headers=headers)

@@ -35,7 +35,7 @@ from opentracing import InvalidCarrierException, SpanContextCorruptedException
 from opentracing.ext import tags as ext_tags
 from opentracing.propagation import Format
 
-from jaeger_client import ConstSampler, Tracer
+from jaeger_client import Config, ConstSampler, Tracer
 from jaeger_client.reporter import NullReporter
 
 from .constants import (
@@ -75,9 +75,14 @@ class DownstreamError(Exception):
     """A downstream /join_trace call failed, timed out or replied with no TraceResponse (502)."""
 
 
-def make_tracer() -> Tracer:
-    """Upstream's crossdock tracer: service ``python``, sample everything, report nothing."""
-    return Tracer(service_name=SERVICE_NAME, reporter=NullReporter(), sampler=ConstSampler(True))
+def make_tracer(environ: Optional[Mapping[str, str]] = None) -> Tracer:
+    """Upstream's crossdock tracer: service ``python``, sample everything, report nothing.
+
+    Its headers follow ``JAEGER_PROPAGATION`` in ``environ`` (default: Jaeger's own), so the
+    same server can play a B3 or W3C peer: ``JAEGER_PROPAGATION=b3 crossdock``.
+    """
+    config = Config({}, service_name=SERVICE_NAME, environ={} if environ is None else environ)
+    return config.create_tracer(reporter=NullReporter(), sampler=ConstSampler(True))
 
 
 # ---- the trace behaviour, without HTTP --------------------------------------------------------
@@ -280,7 +285,8 @@ class CrossdockServer:
     ``start()`` serves each on its own daemon thread, with a thread per request; ``close()``
     (from any thread, twice is fine) stops them and the endtoend tracers.
 
-    :param environ: where ``AGENT_HOST_PORT``/``SAMPLING_SERVER_URL`` are read (``os.environ``)
+    :param environ: where ``AGENT_HOST_PORT``, ``SAMPLING_SERVER_URL`` and the ``JAEGER_*``
+        variables are read (``os.environ``)
     :param tracer: the /start_trace and /join_trace tracer, default :func:`make_tracer`
     """
 
@@ -294,8 +300,9 @@ class CrossdockServer:
     ) -> None:
         if not ports:
             raise ValueError("ports must list at least one port")
-        self.app = Server(tracer)
-        self.endtoend = EndToEndHandler(os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        self.app = Server(tracer if tracer is not None else make_tracer(environ))
+        self.endtoend = EndToEndHandler(environ)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._servers: list[_HTTPServer] = []
         try:
