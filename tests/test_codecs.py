@@ -1045,3 +1045,47 @@ def test_composite_through_tracer_extra_codecs() -> None:
 def test_composite_constructor_rejects_bad_lists(codecs_arg: Any) -> None:
     with pytest.raises((TypeError, ValueError)):
         CompositeCodec(codecs_arg)
+
+
+# ---- extract's plain-baggage fast path ---------------------------------------------------------
+
+
+def test_patched_parser_is_used_even_for_a_valid_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fixed(value: str) -> tuple[int, int, Optional[int], int]:
+        return 5, 6, None, 1
+
+    monkeypatch.setattr(codecs, "span_context_from_string", fixed)
+    context = TextCodec().extract({"uber-trace-id": "1:2:0:1"})
+    assert context is not None and (context.trace_id, context.span_id) == (5, 6)
+
+
+def test_plain_and_encoded_baggage_mix_keeps_order_and_last_value() -> None:
+    carrier = {
+        "uber-trace-id": "1:2:0:1",
+        "uberctx-a": "1",
+        "uberctx-b": "x+y",
+        "UBERCTX-A": "2",
+        "jaeger-baggage": "c=3",
+        "uberctx-d": "4",
+    }
+    context = TextCodec(url_encoding=True).extract(carrier)
+    assert context is not None
+    assert list(context.baggage.items()) == [("a", "2"), ("b", "x y"), ("c", "3"), ("d", "4")]
+
+
+@pytest.mark.parametrize("count", [9, 10, 11, 16, 17, 40])
+def test_many_plain_items_are_bounded(count: int) -> None:
+    key = "k" * 100
+    carrier = {f"uberctx-{key}{i:03d}": "v" * 256 for i in range(count)}
+    context = TextCodec().extract(carrier)
+    assert context is not None
+    injected: dict[str, Any] = {}
+    TextCodec().inject(context, injected)
+    assert baggage_bytes(injected) <= constants.MAX_BAGGAGE_HEADER_BYTES
+    assert len(context.baggage) == min(count, constants.MAX_BAGGAGE_HEADER_BYTES // (8 + 103 + 256))
+
+
+def test_a_prefix_too_long_for_any_item_keeps_no_baggage() -> None:
+    prefix = "p" * constants.MAX_BAGGAGE_HEADER_BYTES
+    codec = TextCodec(baggage_header_prefix=prefix)
+    assert codec.extract({prefix + "k": "v"}) is None

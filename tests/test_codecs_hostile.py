@@ -35,11 +35,18 @@ MAX_64 = (1 << 64) - 1
 MAX_128 = (1 << 128) - 1
 OT_ERRORS = (SpanContextCorruptedException, InvalidCarrierException)
 
-FUZZ = settings(
-    max_examples=int(os.environ.get("JAEGER_FUZZ_EXAMPLES", "300")),
+FUZZ_EXAMPLES = int(os.environ.get("JAEGER_FUZZ_EXAMPLES", "300"))
+_settings = settings(
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# pytest-timeout's default (60 s) fits 300 examples; scaled runs get time in proportion
+_timeout = pytest.mark.timeout(max(60, FUZZ_EXAMPLES // 10))
+
+
+def fuzz(test: Any) -> Any:
+    return _timeout(_settings(test))
 
 
 class CountingMetricsFactory(MetricsFactory):
@@ -575,7 +582,7 @@ carriers = st.one_of(
 )
 
 
-@FUZZ
+@fuzz
 @given(carrier=carriers)
 @pytest.mark.parametrize("codec_name", list(TEXT_CODECS))
 def test_text_codecs_accept_any_carrier_without_escaping_exceptions(
@@ -584,7 +591,7 @@ def test_text_codecs_accept_any_carrier_without_escaping_exceptions(
     extract_safely(TEXT_CODECS[codec_name], carrier)
 
 
-@FUZZ
+@fuzz
 @given(
     carrier=st.one_of(
         dict_carriers,
@@ -630,7 +637,7 @@ def binary_carriers() -> st.SearchStrategy[bytearray]:
     )
 
 
-@FUZZ
+@fuzz
 @given(data=binary_carriers())
 def test_binary_codec_accepts_any_bytes_without_escaping_exceptions(data: bytearray) -> None:
     extract_safely(BinaryCodec(), data)
@@ -645,7 +652,7 @@ baggage_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_s
 baggage = st.dictionaries(baggage_keys, st.text(max_size=30), max_size=6)
 
 
-@FUZZ
+@fuzz
 @given(
     trace_id=trace_ids,
     span_id=span_ids,
@@ -677,7 +684,7 @@ def test_jaeger_formats_round_trip(
     assert dict(context.baggage) == bag
 
 
-@FUZZ
+@fuzz
 @given(trace_id=trace_ids, span_id=span_ids, parent_id=parent_ids, flags=st.sampled_from([0, 1, 3]))
 @pytest.mark.parametrize("codec_name", ["b3", "b3_single", "w3c", "composite", "zipkin"])
 def test_other_formats_round_trip_ids(
@@ -696,7 +703,7 @@ def test_other_formats_round_trip_ids(
         assert (context.parent_id, context.flags) == (parent_id, flags)
 
 
-@FUZZ
+@fuzz
 @given(carrier=dict_carriers)
 def test_tracer_extract_of_any_carrier_is_safe_and_a_child_can_start(
     carrier: dict[Any, Any],
