@@ -1,7 +1,6 @@
 """jaeger_client: an OpenTracing 2.x tracer for Jaeger, a drop-in successor to jaeger-client 4.8."""
 
-__version__ = "5.0.0.dev0"
-
+from ._version import __version__
 from .config import Config
 from .sampler import (
     ConstSampler,

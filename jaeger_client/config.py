@@ -174,7 +174,9 @@ class Config:
             self._metrics_factory = NoopMetricsFactory()
         # Background errors are always logged (first at once, then once a minute): upstream logged
         # them only with `logging: true`, so by default a dead agent went unnoticed.
-        self._error_reporter = ErrorReporter(metrics=Metrics(), logger=logger, log_interval_minutes=1)
+        self._error_reporter = ErrorReporter(
+            metrics=Metrics(), logger=logger, log_interval_minutes=1
+        )
 
     def _validate_config(self, config: Mapping[str, Any]) -> None:
         """Raise ``ValueError`` listing keys this library does not read (``validate=True``)."""

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from . import __version__
+from ._version import __version__
 
-# --- client identity -------------------------------------------------------------------------
+# --- client identity ---
 JAEGER_CLIENT_VERSION = f"Python-{__version__}"
 
-# --- span context flags (jaeger.thrift Span.flags) -----------------------------------------------
+# --- span context flags (jaeger.thrift Span.flags) ---
 SAMPLED_FLAG = 0x01
 DEBUG_FLAG = 0x02
 
-# --- id sizes ------------------------------------------------------------------------------------
+# --- id sizes ---
 _max_id_bits = 64
 _max_trace_id_bits = 128
 MAX_ID_BITS = _max_id_bits
@@ -21,7 +21,7 @@ MAX_TRACE_ID_BITS = _max_trace_id_bits
 MAX_ID = (1 << 64) - 1
 MAX_TRACE_ID = (1 << 128) - 1
 
-# --- propagation headers --------------------------------------------------------------------------
+# --- propagation headers ---
 TRACE_ID_HEADER = "uber-trace-id"
 BAGGAGE_HEADER_PREFIX = "uberctx-"
 DEBUG_ID_HEADER_KEY = "jaeger-debug-id"
@@ -37,13 +37,13 @@ W3C_TRACEPARENT = "traceparent"
 W3C_TRACESTATE = "tracestate"
 ZIPKIN_SPAN_FORMAT = "zipkin-span-format"
 
-# --- baggage bounds (W3C baggage limits, as Go's binary codec uses) --------------------------------
+# --- baggage bounds (W3C baggage limits, as Go's binary codec uses) ---
 MAX_BAGGAGE_ITEMS = 180
 MAX_BAGGAGE_ITEM_BYTES = 4096
 MAX_BAGGAGE_HEADER_BYTES = 8192
 DEFAULT_BAGGAGE_MAX_VALUE_LENGTH = 2048
 
-# --- process and span tag keys ---------------------------------------------------------------------
+# --- process and span tag keys ---
 JAEGER_VERSION_TAG_KEY = "jaeger.version"
 JAEGER_HOSTNAME_TAG_KEY = "hostname"
 JAEGER_IP_TAG_KEY = "ip"
@@ -57,7 +57,7 @@ SAMPLER_TYPE_RATE_LIMITING = "ratelimiting"
 SAMPLER_TYPE_LOWER_BOUND = "lowerbound"
 SAMPLER_TYPE_REMOTE = "remote"
 
-# --- defaults ---------------------------------------------------------------------------------------
+# --- defaults ---
 DEFAULT_REPORTING_HOST = "localhost"
 DEFAULT_REPORTING_PORT = 6831
 DEFAULT_SAMPLING_PORT = 5778
@@ -82,14 +82,14 @@ UDP_MAX_PAYLOAD_IPV6 = 65527
 LOGGER_NAME = "jaeger_tracing"
 MAX_SIGNED_I64 = sys.maxsize
 
-# --- samplers ------------------------------------------------------------------------------------
+# --- samplers ---
 # Upper bound on any traces-per-second setting (rate limiting, lower bound): finite, and far above
 # what a tracer should ever record; a typo such as 1e9 fails at construction instead.
 MAX_TRACES_PER_SECOND = 1_000_000.0
 # sampling.thrift declares maxTracesPerSecond as i16, so a served value above this is garbage.
 MAX_SERVED_TRACES_PER_SECOND = 32767.0
 
-# --- sampling strategies (agent HTTP API, port 5778) ---------------------------------------------
+# --- sampling strategies (agent HTTP API, port 5778) ---
 # JSON field names as in sampling.thrift / api_v2/sampling.proto (lowerCamelCase).
 STRATEGY_TYPE_KEY = "strategyType"
 PROBABILISTIC_SAMPLING_KEY = "probabilisticSampling"
@@ -106,7 +106,7 @@ STRATEGY_TYPE_PROBABILISTIC = "PROBABILISTIC"
 STRATEGY_TYPE_RATE_LIMITING = "RATE_LIMITING"
 STRATEGY_TYPE_CODES = {0: STRATEGY_TYPE_PROBABILISTIC, 1: STRATEGY_TYPE_RATE_LIMITING}
 
-# --- remote control plane: agent HTTP API (port 5778) --------------------------------------------
+# --- remote control plane: agent HTTP API (port 5778) ---
 SAMPLING_PATH = "/sampling"
 CREDITS_PATH = "/credits"
 BAGGAGE_RESTRICTIONS_PATH = "/baggageRestrictions"
@@ -125,14 +125,14 @@ MAX_HTTP_BODY_BYTES = 1024 * 1024
 POLL_INTERVAL_JITTER = 0.1  # each interval after the first poll varies by up to +-10 %
 MINIMUM_CREDITS = 1.0  # one debug span costs one credit
 
-# --- Config defaults (queue and batch differ from upstream's 100 and 10: see CHANGELOG) ---------
+# --- Config defaults (queue and batch differ from upstream's 100 and 10: see CHANGELOG) ---
 DEFAULT_REPORTER_QUEUE_SIZE = 10000  # holds a 2,000-span burst with room to spare
 DEFAULT_REPORTER_BATCH_SIZE = 100  # spans per datagram at most; datagrams are also cut by bytes
 DEFAULT_EXIT_FLUSH_TIMEOUT = 2.0  # seconds the atexit flush may take
 DEFAULT_COLLECTOR_TIMEOUT = 10.0  # seconds per HTTP request to the collector
 DEFAULT_BAGGAGE_RESTRICTIONS_REFRESH_INTERVAL = 60
 
-# --- propagation values (B3 sampling states, W3C traceparent version) ------------------------------
+# --- propagation values (B3 sampling states, W3C traceparent version) ---
 # X-B3-Sampled also accepts "true"/"false" from some peers; the single b3 header adds "d" (debug).
 B3_SAMPLED_ACCEPT = "1"
 B3_SAMPLED_DENY = "0"
@@ -146,7 +146,7 @@ ZIPKIN_SPAN_ID_KEY = "span_id"
 ZIPKIN_PARENT_ID_KEY = "parent_id"
 ZIPKIN_FLAGS_KEY = "traceflags"
 
-# --- span senders (jaeger_client.senders) --------------------------------------------------------
+# --- span senders (jaeger_client.senders) ---
 AGENT_EMIT_BATCH = "emitBatch"  # Agent.emitBatch: the oneway message on the agent's compact port
 COLLECTOR_CONTENT_TYPE = "application/x-thrift"  # POST /api/traces body: one binary Thrift Batch
 DEFAULT_UDP_RESOLVE_INTERVAL = 30.0  # seconds between resolutions of the agent's host (as Go)

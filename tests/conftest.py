@@ -16,7 +16,7 @@ from jaeger_client.thrift_gen.agent import Agent
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005) -> Any:
-    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes; return the value."""
+    """Poll ``predicate`` until it is truthy or ``timeout`` passes; return its last value."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -678,7 +678,7 @@ def test_new_tracer_reports_to_the_configured_agent(agent_udp: socket.socket) ->
 
 
 def test_background_errors_are_logged_even_without_logging_key() -> None:
-    """Upstream logged reporter/poller errors only with `logging: true`; we always do, rate-limited."""
+    """Upstream logged background errors only with `logging: true`; we always do, rate-limited."""
     assert make().error_reporter.logger is logging.getLogger("jaeger_tracing")
     assert make().error_reporter.log_interval_minutes == 1
 
