@@ -229,7 +229,9 @@ class HTTPFetcher:
         if length is not None and length.strip().isdigit() and int(length) > cap:
             raise FetchError(f"body of {length} bytes exceeds the {cap}-byte cap")
         body = bytearray()
-        while True:
+        # On 3.13 read1() closes the response (and its socket) once Content-Length bytes are in;
+        # settimeout() on the closed socket would then fail with EBADF.
+        while not response.isclosed():
             sock.settimeout(_remaining(deadline))
             chunk = response.read1(65536)
             if not chunk:
