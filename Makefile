@@ -3,8 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_DIR := crossdock/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+LINTED := jaeger_client tests crossdock scripts examples benchmarks
 
-.PHONY: bootstrap test lint fmt demo thrift bench crossdock reliability clean
+.PHONY: bootstrap test test-matrix lint fmt demo agent thrift bench bench-smoke crossdock \
+	crossdock-node reliability clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -14,20 +18,37 @@ $(STAMP): pyproject.toml setup.py
 
 bootstrap: $(STAMP)
 
+# The Node jaeger-client peer for crossdock and the interop tests (npm registry).
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+crossdock-node: $(NODE_STAMP)
+
 lint: $(STAMP)
-	$(PY) -m ruff check jaeger_client tests
-	$(PY) -m ruff format --check jaeger_client tests
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 	$(PY) -m mypy
 
 fmt: $(STAMP)
-	$(PY) -m ruff format jaeger_client tests
-	$(PY) -m ruff check --fix jaeger_client tests
+	$(PY) -m ruff format $(LINTED)
+	$(PY) -m ruff check --fix $(LINTED)
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(PY) -m pytest -q
+
+# The suite on python3.9 and python3.13 and without thrift's C extension (.ci/run runs it too).
+test-matrix: $(STAMP) $(NODE_STAMP)
+	scripts/test-matrix.sh
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+agent: $(STAMP)
+	$(PY) -m jaeger_client.agent --strategies examples/strategies.json
+
+crossdock: $(STAMP) $(NODE_STAMP)
+	$(PY) -m crossdock.driver
 
 # Regenerate the Thrift structs from idl/ with Debian's compiler (apt-get install thrift-compiler).
 thrift:
@@ -39,4 +60,5 @@ thrift:
 	rm -f jaeger_client/thrift_gen/*/*-remote
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-*/ .bench $(NODE_DIR)/node_modules build dist *.egg-info \
+		.mypy_cache .ruff_cache .pytest_cache
