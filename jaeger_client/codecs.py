@@ -125,10 +125,10 @@ _OTHER = ""  # falsy, like an empty baggage key, which is ignored too
 _TRACE = _Kind("trace")
 _DEBUG_ID = _Kind("debug-id")
 _BAGGAGE_HEADER = _Kind("baggage-header")
-KeyKind = Union[str, _Kind]
+_KeyKind = Union[str, _Kind]
 
-Carrier = Any  # carriers are whatever the application hands us; checked at run time
-Counter = Callable[[int], Any]
+_Carrier = Any  # carriers are whatever the application hands us; checked at run time
+_Counter = Callable[[int], Any]
 
 
 def _shown(value: Any) -> str:
@@ -196,9 +196,7 @@ def _carrier_items(carrier: Any) -> Iterable[Any]:
 
 
 def _bad_carrier(carrier: Any, error: BaseException) -> InvalidCarrierException:
-    return InvalidCarrierException(
-        f"carrier {type(carrier).__name__} failed: {type(error).__name__}: {_shown(str(error))}"
-    )
+    return InvalidCarrierException(f"carrier {type(carrier).__name__} failed: {_shown(error)}")
 
 
 def _bound_baggage(entries: list[tuple[str, str]], overhead: int) -> tuple[dict[str, str], int]:
@@ -234,7 +232,7 @@ def _bound_baggage(entries: list[tuple[str, str]], overhead: int) -> tuple[dict[
     return baggage, dropped
 
 
-def _check_counter(metrics: Any) -> Optional[Counter]:
+def _check_counter(metrics: Any) -> Optional[_Counter]:
     if metrics is None:
         return None
     counter = getattr(metrics, "baggage_truncations", None)
@@ -323,10 +321,10 @@ def header_to_hex(header: Any) -> int:
 class Codec:
     """Converts a :class:`SpanContext` to and from one carrier format."""
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         raise NotImplementedError()
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         raise NotImplementedError()
 
 
@@ -377,11 +375,11 @@ class TextCodec(Codec):
         # with a prefix so long that not even one fits, no value is plain
         self._fast_value_max = _FAST_BAGGAGE_VALUE if self._fast_baggage_items else -1
         # carrier key as sent -> kind; saves lower() and four comparisons per header per request
-        self._kinds: dict[str, KeyKind] = {}
+        self._kinds: dict[str, _KeyKind] = {}
 
     # -- inject
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if type(carrier) is not dict:
             if not isinstance(carrier, MutableMapping):
                 raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
@@ -431,11 +429,11 @@ class TextCodec(Codec):
 
     # -- extract
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         trace_value: Any = None
         debug_value: Any = None
         baggage: Optional[dict[str, str]] = None  # plain items, well inside the bounds
-        pending: Optional[list[tuple[KeyKind, Any]]] = None  # everything, once one is not plain
+        pending: Optional[list[tuple[_KeyKind, Any]]] = None  # everything, once one is not plain
         url_encoding = self.url_encoding
         fast_value_max = self._fast_value_max
         kinds = self._kinds
@@ -515,7 +513,7 @@ class TextCodec(Codec):
             return None
         return SpanContext(trace_id, span_id, parent_id, flags, baggage, debug_id)
 
-    def _classify(self, key: Any) -> KeyKind:
+    def _classify(self, key: Any) -> _KeyKind:
         if isinstance(key, str):
             lowered = key.lower()
         elif isinstance(key, (bytes, bytearray)):
@@ -525,7 +523,7 @@ class TextCodec(Codec):
                 return _OTHER
         else:
             return _OTHER
-        kind: KeyKind
+        kind: _KeyKind
         if lowered == self.trace_id_header:
             kind = _TRACE
         elif lowered.startswith(self.baggage_prefix):
@@ -541,7 +539,7 @@ class TextCodec(Codec):
             kinds[key] = kind
         return kind
 
-    def _bounded_baggage(self, values: list[tuple[KeyKind, Any]]) -> Optional[dict[str, str]]:
+    def _bounded_baggage(self, values: list[tuple[_KeyKind, Any]]) -> Optional[dict[str, str]]:
         url_encoding = self.url_encoding
         entries: list[tuple[str, str]] = []
         dropped = 0
@@ -633,7 +631,7 @@ class BinaryCodec(Codec):
     def __init__(self, *, metrics: Any = None) -> None:
         self._count_truncations = _check_counter(metrics)
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not isinstance(carrier, bytearray):
             raise InvalidCarrierException(f"carrier is not a bytearray: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
@@ -661,7 +659,7 @@ class BinaryCodec(Codec):
         carrier += header
         carrier += b"".join(items)
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         if not isinstance(carrier, (bytearray, bytes)):
             raise InvalidCarrierException(f"carrier is not a bytearray: {type(carrier).__name__}")
         size = len(carrier)
@@ -752,7 +750,7 @@ class ZipkinCodec(Codec):
 
     _KEYS = (ZIPKIN_TRACE_ID_KEY, ZIPKIN_SPAN_ID_KEY, ZIPKIN_PARENT_ID_KEY, ZIPKIN_FLAGS_KEY)
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not _is_mutable_mapping(carrier):
             raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
         context = _context_of(span_context)
@@ -763,7 +761,7 @@ class ZipkinCodec(Codec):
         except Exception as e:  # a foreign mapping's __setitem__ may raise anything
             raise _bad_carrier(carrier, e) from e
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         try:
             if isinstance(carrier, Mapping):
                 trace_id, span_id, parent_id, flags = (carrier.get(k) for k in self._KEYS)
@@ -900,7 +898,7 @@ class B3Codec(Codec):
         _flags_header_lc: _B3_FLAGS,
     }
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not _is_mutable_mapping(carrier):
             raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
@@ -919,7 +917,7 @@ class B3Codec(Codec):
             )
         _update(carrier, headers)
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         found = _header_values(carrier, self._NAMES)
         if _B3_TRACE not in found or _B3_SPAN not in found:
             return None
@@ -961,7 +959,7 @@ class B3SingleCodec(Codec):
     def __init__(self) -> None:
         self._names = {self.header.lower(): 0}
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not _is_mutable_mapping(carrier):
             raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
@@ -977,7 +975,7 @@ class B3SingleCodec(Codec):
             value += f"-{parent_id:016x}"
         _update(carrier, {self.header: value})
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         found = _header_values(carrier, self._names)
         if not found:
             return None
@@ -1014,7 +1012,7 @@ class TraceContextCodec(Codec):
     def __init__(self) -> None:
         self._names = {self.header.lower(): 0}
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not _is_mutable_mapping(carrier):
             raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
@@ -1023,7 +1021,7 @@ class TraceContextCodec(Codec):
         value = f"{W3C_TRACEPARENT_VERSION}-{trace_id:032x}-{span_id:016x}-{sampled:02x}"
         _update(carrier, {self.header: value})
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         found = _header_values(carrier, self._names)
         if not found:
             return None
@@ -1063,11 +1061,11 @@ class CompositeCodec(Codec):
                 raise TypeError(f"CompositeCodec: {codec!r} has no inject/extract methods")
         self.codecs: tuple[Codec, ...] = tuple(codecs)
 
-    def inject(self, span_context: SpanContext, carrier: Carrier) -> None:
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         for codec in self.codecs:
             codec.inject(span_context, carrier)
 
-    def extract(self, carrier: Carrier) -> Optional[SpanContext]:
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         error: Optional[Exception] = None
         partial: Optional[SpanContext] = None
         for codec in self.codecs:
