@@ -87,8 +87,9 @@ _UBER_TRACE_ID = re.compile(
 # every 1-2 digit hex string the flags field can hold -> its value (a dict lookup beats int())
 _HEX_BYTE = {a + b: int(a + b, 16) for a in ("", *_HEX_DIGITS) for b in _HEX_DIGITS}
 _HEX_1_32 = re.compile(r"[0-9a-fA-F]{1,32}")
-_B3_TRACE_ID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{16}")
-_B3_SPAN_ID = re.compile(r"[0-9a-fA-F]{16}")
+# Read padded or not (Node's jaeger-client writes B3 ids without leading zeros), still bounded.
+_B3_TRACE_ID = re.compile(r"[0-9a-fA-F]{1,32}")
+_B3_SPAN_ID = re.compile(r"[0-9a-fA-F]{1,16}")
 _B3_SINGLE = re.compile(
     r"([0-9a-fA-F]{32}|[0-9a-fA-F]{16})-([0-9a-fA-F]{16})(?:-([01d])(?:-([0-9a-fA-F]{16}))?)?"
 )
@@ -1067,7 +1068,7 @@ class CompositeCodec(Codec):
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         error: Optional[Exception] = None
-        partial: Optional[SpanContext] = None
+        found: list[SpanContext] = []
         for codec in self.codecs:
             try:
                 context = codec.extract(carrier)
@@ -1076,12 +1077,28 @@ class CompositeCodec(Codec):
                     error = e
                 continue
             if context is not None:
-                if context.has_trace:
-                    return context
-                if partial is None:
-                    partial = context
-        if partial is not None:
-            return partial
-        if error is not None:
-            raise error
-        return None
+                found.append(context)
+        if not found:
+            if error is not None:
+                raise error
+            return None
+        winner = next((c for c in found if c.has_trace), found[0])
+        extra = [c for c in found if c is not winner and c.baggage]
+        if not extra:
+            return winner
+        # Formats without baggage of their own (B3, W3C) travel with uberctx-* headers; merge
+        # them so `propagation: [b3, jaeger]` keeps the baggage. The winner's items take priority.
+        baggage: dict[str, str] = {}
+        for context in reversed(extra):
+            baggage.update(context.baggage)
+        baggage.update(winner.baggage)
+        if len(baggage) > MAX_BAGGAGE_ITEMS:
+            baggage = dict(list(baggage.items())[:MAX_BAGGAGE_ITEMS])
+        return SpanContext(
+            trace_id=winner.trace_id,
+            span_id=winner.span_id,
+            parent_id=winner.parent_id,
+            flags=winner.flags,
+            baggage=baggage,
+            debug_id=winner.debug_id,
+        )

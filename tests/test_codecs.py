@@ -1089,3 +1089,28 @@ def test_a_prefix_too_long_for_any_item_keeps_no_baggage() -> None:
     prefix = "p" * constants.MAX_BAGGAGE_HEADER_BYTES
     codec = TextCodec(baggage_header_prefix=prefix)
     assert codec.extract({prefix + "k": "v"}) is None
+
+
+def test_composite_extract_merges_uberctx_baggage_into_the_b3_context() -> None:
+    """`propagation: [b3, jaeger]`: B3 finds the trace, the jaeger codec the baggage; both survive."""
+    from jaeger_client.codecs import B3Codec, CompositeCodec
+
+    codec = CompositeCodec([B3Codec(), TextCodec(url_encoding=True)])
+    carrier = {
+        "X-B3-TraceId": "a" * 16,
+        "X-B3-SpanId": "b" * 16,
+        "X-B3-Sampled": "1",
+        "uberctx-user": "alice",
+    }
+    context = codec.extract(carrier)
+    assert context is not None
+    assert (context.trace_id, context.span_id) == (int("a" * 16, 16), int("b" * 16, 16))
+    assert dict(context.baggage) == {"user": "alice"}
+
+
+def test_b3_reads_unpadded_ids_as_node_writes_them() -> None:
+    from jaeger_client.codecs import B3Codec
+
+    context = B3Codec().extract({"X-B3-TraceId": "abc", "X-B3-SpanId": "1f", "X-B3-Sampled": "1"})
+    assert context is not None
+    assert (context.trace_id, context.span_id) == (0xABC, 0x1F)

@@ -398,10 +398,9 @@ BAD_B3 = {
     "negative span": {"X-B3-TraceId": "1" * 16, "X-B3-SpanId": "-1"},
     "underscore": {"X-B3-TraceId": "1_1", "X-B3-SpanId": "1" * 16},
     "zz": {"X-B3-TraceId": "zz", "X-B3-SpanId": "1" * 16},
-    "15 digit trace": {"X-B3-TraceId": "1" * 15, "X-B3-SpanId": "1" * 16},
-    "17 digit trace": {"X-B3-TraceId": "1" * 17, "X-B3-SpanId": "1" * 16},
-    "31 digit trace": {"X-B3-TraceId": "1" * 31, "X-B3-SpanId": "1" * 16},
-    "15 digit span": {"X-B3-TraceId": "1" * 16, "X-B3-SpanId": "1" * 15},
+    # unpadded ids (1-32 / 1-16 digits) are accepted: Node's jaeger-client writes them
+    "33 digit trace (B3)": {"X-B3-TraceId": "1" * 33, "X-B3-SpanId": "1" * 16},
+    "17 digit span (B3)": {"X-B3-TraceId": "1" * 16, "X-B3-SpanId": "1" * 17},
     "32 digit span": {"X-B3-TraceId": "1" * 16, "X-B3-SpanId": "1" * 32},
     "zero trace": {"X-B3-TraceId": "0" * 16, "X-B3-SpanId": "1" * 16},
     "zero span": {"X-B3-TraceId": "1" * 16, "X-B3-SpanId": "0" * 16},
