@@ -1092,7 +1092,7 @@ def test_a_prefix_too_long_for_any_item_keeps_no_baggage() -> None:
 
 
 def test_composite_extract_merges_uberctx_baggage_into_the_b3_context() -> None:
-    """`propagation: [b3, jaeger]`: B3 finds the trace, the jaeger codec the baggage; both survive."""
+    """`propagation: [b3, jaeger]`: B3 finds the trace, jaeger the baggage; both survive."""
     from jaeger_client.codecs import B3Codec, CompositeCodec
 
     codec = CompositeCodec([B3Codec(), TextCodec(url_encoding=True)])
