@@ -200,14 +200,17 @@ def _bad_carrier(carrier: Any, error: BaseException) -> InvalidCarrierException:
     return InvalidCarrierException(f"carrier {type(carrier).__name__} failed: {_shown(error)}")
 
 
-def _bound_baggage(entries: list[tuple[str, str]], overhead: int) -> tuple[dict[str, str], int]:
+def _bound_baggage(
+    entries: list[tuple[str, str]], overhead: int, quoted: bool = False
+) -> tuple[dict[str, str], int]:
     """Keep the baggage within the bounds; return it and how many items were dropped.
 
     At most ``MAX_BAGGAGE_ITEMS`` items, each key + value at most ``MAX_BAGGAGE_ITEM_BYTES``
     UTF-8 bytes, all together at most ``MAX_BAGGAGE_HEADER_BYTES`` with each item also costing
     ``overhead`` (the header prefix it is re-injected under): a context re-injects at most
-    8 KB of baggage however large the carrier was. A repeated key keeps its last value, as a
-    dict would; earlier keys win the space.
+    8 KB of baggage however large the carrier was. With ``quoted`` (HTTP_HEADERS), a value
+    counts as the ``quote()``-d text it is re-injected as, up to 3 bytes per byte. A repeated
+    key keeps its last value, as a dict would; earlier keys win the space.
     """
     # dedupe in C, last value wins
     merged: Collection[tuple[str, str]] = dict(entries).items() if len(entries) > 1 else entries
@@ -220,7 +223,9 @@ def _bound_baggage(entries: list[tuple[str, str]], overhead: int) -> tuple[dict[
             dropped += len(merged) - seen  # nothing more can fit
             break
         seen += 1
-        if key.isascii() and value.isascii():
+        if quoted and not (value.isascii() and value.isalnum()):
+            size = _utf8_len(key) + len(quote(value, errors="replace"))  # as inject writes it
+        elif key.isascii() and value.isascii():
             size = len(key) + len(value)
         else:
             size = _utf8_len(key) + _utf8_len(value)
@@ -370,8 +375,10 @@ class TextCodec(Codec):
         self.prefix_length = len(self.baggage_prefix)
         self._count_truncations = _check_counter(metrics)
         # How many plain items (ASCII value <= 256, cached key <= 128 chars) extract takes
-        # without accounting: that many can reach neither the item nor the total byte bound.
-        worst_item = _utf8_len(self.baggage_prefix) + 4 * _KEY_CACHE_MAX_LEN + _FAST_BAGGAGE_VALUE
+        # without accounting: that many can reach neither the item nor the total byte bound,
+        # even re-injected url-encoded (quote() writes up to 3 characters per character).
+        worst_value = (3 if self.url_encoding else 1) * _FAST_BAGGAGE_VALUE
+        worst_item = _utf8_len(self.baggage_prefix) + 4 * _KEY_CACHE_MAX_LEN + worst_value
         self._fast_baggage_items = min(16, MAX_BAGGAGE_HEADER_BYTES // worst_item)
         # with a prefix so long that not even one fits, no value is plain
         self._fast_value_max = _FAST_BAGGAGE_VALUE if self._fast_baggage_items else -1
@@ -559,7 +566,7 @@ class TextCodec(Codec):
                     # %XX, and + as a space: Go and Java clients write a space as +
                     text = unquote_plus(text)
                 entries.append((key, text))
-        baggage, over = _bound_baggage(entries, self.prefix_length)
+        baggage, over = _bound_baggage(entries, self.prefix_length, url_encoding)
         dropped += over
         if dropped and self._count_truncations is not None:
             self._count_truncations(dropped)
