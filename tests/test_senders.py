@@ -437,15 +437,14 @@ def test_send_error_re_resolves_and_retries_once_at_the_new_address(
     resolver.port = dead_udp_port()
     tracer, spans = finished_spans(1)
     sender = closing(udp_sender(1, tracer, host="agent.example", resolve_interval=3600))
-    sender.send(spans, 0)  # into the void: the refusal is reported by the next send
-    resolver.port = agent_udp.getsockname()[1]
-    results = []
-    while len(results) < 5 and len(resolver.calls) < 2:
-        results.append(sender.send(spans, 0))
-    assert len(resolver.calls) == 2  # the error triggered exactly one re-resolution
-    assert results[-1] == SendResult(1, 0, 0)  # ... and the retry reached the moved agent
+    # refused (seen at once on loopback): re-resolved once, same address, so not retried
+    assert sender.send(spans, 0) == SendResult(0, 0, 1)
+    assert len(resolver.calls) == 2
+    resolver.port = agent_udp.getsockname()[1]  # the agent moves
+    assert sender.send(spans, 0) == SendResult(1, 0, 0)  # refused, re-resolved, retried there
+    assert len(resolver.calls) == 3  # the error triggered exactly one re-resolution
     assert len(receive_packets(agent_udp, 1)) == 1
-    assert sender.failed_count == 0
+    assert sender.failed_count == 1
 
 
 def test_unresolvable_host_counts_failed_and_logs_once(

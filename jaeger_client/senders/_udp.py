@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
@@ -210,7 +211,7 @@ class UDPSender:
         if sock is None:  # a previous datagram's retry failed to reconnect
             return False
         try:
-            sock.send(packet)
+            _send_checked(sock, packet)
             return True
         except OSError as exc:
             error = exc
@@ -220,7 +221,7 @@ class UDPSender:
         retry = is_changed or error.errno not in (errno.ECONNREFUSED, errno.EMSGSIZE)
         if retry and self._sock is not None:
             try:
-                self._sock.send(packet)
+                _send_checked(self._sock, packet)
                 return True
             except OSError as exc:
                 error = exc
@@ -249,3 +250,18 @@ class UDPSender:
         # Closing the child's copy of the descriptor sends nothing; the parent's socket lives on.
         self._close_socket()
         self._init_process_state()
+
+
+def _send_checked(sock: socket.socket, packet: bytes) -> None:
+    """``send``, then raise the refusal the kernel may already hold for this very datagram.
+
+    An ICMP port-unreachable leaves a pending error on a connected UDP socket that the *next*
+    ``send`` raises, and that next datagram is then not sent: with the agent down, every other
+    datagram vanished while counted as sent, and the first one after the agent came back was
+    lost. On loopback (a local agent or sidecar) the ICMP has arrived by the time ``send``
+    returns; reading ``SO_ERROR`` now charges the refusal to its own datagram and clears it.
+    """
+    sock.send(packet)
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, os.strerror(code))
