@@ -142,12 +142,25 @@ class UdpAgent:
         self._thread.start()
 
     def down(self) -> None:
-        """Stop listening: from now on datagrams to the port are refused by the kernel."""
+        """Stop listening: from now on datagrams to the port are refused by the kernel.
+
+        Datagrams already queued on the socket are kept (closing would discard them); one
+        arriving while the socket closes would be lost, so flush the client first.
+        """
         sock, thread = self._sock, self._thread
         if sock is None or thread is None:
             return
         self._stop.set()
         thread.join(5)
+        sock.setblocking(False)
+        while True:
+            try:
+                packet = sock.recv(65535)
+            except OSError:  # BlockingIOError: nothing left
+                break
+            with self._cond:
+                self._packets.append((time.monotonic(), packet))
+                self._cond.notify_all()
         sock.close()
         self._sock = self._thread = None
 
