@@ -76,7 +76,7 @@ def change(after: float, before: float) -> str:
 def test_agent_down_costs_the_app_nothing_losses_are_counted_and_delivery_resumes(
     figure: Callable[[int, str], None],
 ) -> None:
-    down_seconds = scaled(3.0, 30.0)
+    down_seconds = scaled(2.0, 30.0)
     window = 0.5  # alternate up and down windows: both see the same machine load
     agent = UdpAgent()
     channel = LocalAgentSender(host=agent.host, reporting_port=agent.port)

@@ -49,7 +49,7 @@ CODEC_NAMES = {
 }
 ALL_FORMATS = [*CODEC_NAMES, COMPOSITE, ZIPKIN]
 
-GENERATED_PER_CODEC = scaled(1_000, 10_000)
+GENERATED_PER_CODEC = scaled(500, 10_000)
 CARRIERS_PER_EXAMPLE = 5  # Hypothesis' cost is mostly per example: several carriers per example
 TIMING_RUNS = scaled(300, 2_000)
 TIMING_ROUNDS = scaled(3, 10)
