@@ -506,7 +506,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument(
         "--jobs",
         type=int,
-        help="scenario processes at once (default 1; 4 with --smoke, whose numbers do not count)",
+        help="scenario processes at once (default 1; 8 with --smoke, whose numbers do not count)",
     )
     parser.add_argument("--timeout", type=float, help="seconds per scenario process")
     return parser.parse_args(argv)
@@ -575,7 +575,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     load_before = machine_line()
     # Measurements run one process at a time; a smoke run only checks that everything runs,
     # so it may run several at once (--jobs).
-    jobs = args.jobs or (4 if args.smoke else 1)
+    jobs = args.jobs or (8 if args.smoke else 1)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for (scenario, _, impl, _), result in zip(tasks, pool.map(run_task, tasks)):
             results[scenario.name].setdefault(impl, []).append(result)
