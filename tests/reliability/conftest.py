@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -25,6 +26,15 @@ class Figure:
     number: int
     text: str
     nodeid: str
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # slow: the Python-version matrix (scripts/test-matrix.sh, -m "not slow") runs its legs in
+    # parallel on the same cores, where these timing figures mean little; make test runs them.
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def _figures(config: pytest.Config) -> list[Figure]:

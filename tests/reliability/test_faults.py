@@ -73,6 +73,7 @@ def change(after: float, before: float) -> str:
 # ---- figure 6: the agent's port is closed, then it comes back ----------------------------------
 
 
+@pytest.mark.timeout(scaled(60, 300))
 def test_agent_down_costs_the_app_nothing_losses_are_counted_and_delivery_resumes(
     figure: Callable[[int, str], None],
 ) -> None:
