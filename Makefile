@@ -50,6 +50,14 @@ agent: $(STAMP)
 crossdock: $(STAMP) $(NODE_STAMP)
 	$(PY) -m crossdock.driver
 
+# Benchmarks against upstream jaeger-client 4.8.0 and the OTel SDK (benchmarks/README.md).
+# The first run installs both from PyPI into .bench/; a full run takes about 7 minutes.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(PY) benchmarks/run.py --smoke --impl upstream,ours,otel
+
 # Regenerate the Thrift structs from idl/ with Debian's compiler (apt-get install thrift-compiler).
 thrift:
 	rm -rf jaeger_client/thrift_gen
