@@ -25,17 +25,28 @@ SAMPLER_TAGS = 2  # sampler.type and sampler.param, stored before any user tag
 CAP = 256  # tags and logs per span: reached long before the first finish()
 
 
-def mutate(span: Any, thread: int, barrier: threading.Barrier, errors: list[BaseException]) -> None:
-    """Half the mutations, finish(), the other half: finish races with 15 other threads."""
+def mutate(
+    span: Any,
+    thread: int,
+    start: threading.Barrier,
+    halfway: threading.Barrier,
+    errors: list[BaseException],
+) -> None:
+    """Half the mutations (over the caps, all 16 threads); then the even threads finish the span
+    while the odd ones go on mutating it, and finish it last."""
     try:
-        barrier.wait(DEADLINE)
+        start.wait(DEADLINE)
         for i in range(OPS):
             if i == OPS // 2:
-                span.finish()
+                halfway.wait(DEADLINE)
+                if thread % 2 == 0:
+                    span.finish()
             if i % 2:
                 span.set_tag(f"t{thread}-{i}", i)
             else:
                 span.log_kv({"thread": thread, "i": i})
+        if thread % 2:
+            span.finish()
     except BaseException as e:  # counted: the figure reports them
         errors.append(e)
 
@@ -44,9 +55,10 @@ def run_rounds(tracer: Tracer, span_ids: list[int], errors: list[BaseException])
     for _ in range(SPANS):
         span = tracer.start_span("shared")
         span_ids.append(span.span_id)
-        barrier = threading.Barrier(THREADS)
+        start, halfway = threading.Barrier(THREADS), threading.Barrier(THREADS)
         threads = [
-            threading.Thread(target=mutate, args=(span, k, barrier, errors)) for k in range(THREADS)
+            threading.Thread(target=mutate, args=(span, k, start, halfway, errors))
+            for k in range(THREADS)
         ]
         for thread in threads:
             thread.start()
@@ -90,7 +102,8 @@ def test_sixteen_threads_mutating_one_span_while_finishing_it_lose_nothing_uncou
     figure(
         11,
         f"{THREADS} threads x {n(OPS)} set_tag/log_kv on one span (caps {CAP} tags, {CAP} "
-        f"logs), each thread also calling finish() halfway ({SPANS} spans): {len(errors)} "
+        f"logs); halfway 8 threads finish() it while 8 go on mutating, then finish() it too "
+        f"({SPANS} spans): {len(errors)} "
         f"exceptions; {n(attempted)} mutations "
         f"= {n(stored_tags)} tags + {n(stored_logs)} logs delivered + {n(dropped['tags'])} tags "
         f"and {n(dropped['logs'])} logs over the caps + {n(dropped['after_finish'])} after "
