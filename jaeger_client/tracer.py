@@ -8,6 +8,7 @@ import random
 import socket
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
@@ -21,8 +22,8 @@ from ._fork import after_fork_in_child
 from ._future import CloseFuture, completed_future
 from .codecs import BinaryCodec, Codec, TextCodec, ZipkinCodec
 from .constants import DEBUG_FLAG, SAMPLED_FLAG
-from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory
-from .span import _DENIED, Span
+from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory, _noop
+from .span import _DENIED, Span, _operation_name, _timestamp
 from .span_context import SpanContext
 from .utils import local_ip
 
@@ -32,6 +33,8 @@ logger = logging.getLogger(constants.LOGGER_NAME)
 
 _SPAN_KIND = ext_tags.SPAN_KIND
 _RPC_SERVER = ext_tags.SPAN_KIND_RPC_SERVER
+_EMPTY_BAGGAGE: dict[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
+_new = object.__new__
 
 
 class TracerMetrics:
@@ -50,6 +53,10 @@ class TracerMetrics:
         self.baggage_truncations = c("jaeger:baggage_truncations")
         self.baggage_updates_success = c("jaeger:baggage_updates", {"result": "ok"})
         self.baggage_updates_failure = c("jaeger:baggage_updates", {"result": "err"})
+
+    def is_noop(self) -> bool:
+        """Whether every counter is the factories' shared no-op (nothing reads the counts)."""
+        return all(value is _noop for value in vars(self).values())
 
 
 class DroppedSpanData:
@@ -184,6 +191,10 @@ class Tracer(opentracing.Tracer):
         self.sampler = sampler
         self.metrics_factory = metrics_factory or LegacyMetricsFactory(metrics or Metrics())
         self.metrics = TracerMetrics(self.metrics_factory)
+        # The span paths skip counting while ``metrics`` is this all-no-op instance.
+        self._quiet_metrics: Optional[TracerMetrics] = (
+            self.metrics if self.metrics.is_noop() else None
+        )
         self.dropped = DroppedSpanData()
         self.random = random.Random()  # seeded from os.urandom; re-seeded in forked children
         self.max_trace_id_bits = (
@@ -302,6 +313,10 @@ class Tracer(opentracing.Tracer):
         else the first of ``references`` whose context is not None. A parent without a trace
         (a ``jaeger-debug-id`` or baggage-only carrier) starts a new trace that keeps its baggage.
         """
+        # The common cases (a root span, or a child of a Span or SpanContext, no references) are
+        # built here without helper calls or class calls: each Python-level call costs as much
+        # as a dozen attribute stores on 3.11. Keep the stores in step with Span.__init__ and
+        # SpanContext.__init__.
         parent: Any = child_of
         if parent is None and not ignore_active_span:
             if self._scope_manager is self._tls_manager:
@@ -313,15 +328,103 @@ class Tracer(opentracing.Tracer):
         valid_references = None
         if references:
             parent, valid_references = self._resolve_references(parent, references)
-        if parent is not None and type(parent) is not SpanContext:
-            parent = self._context_of(parent)
+        if parent is not None:
+            if type(parent) is Span:
+                parent = parent._context
+            elif type(parent) is not SpanContext:
+                parent = self._context_of(parent)
 
+        if type(parent) is SpanContext:
+            # SpanContext.has_trace, inlined
+            if not (parent.trace_id and parent.span_id and parent.flags is not None):
+                return self._start_from_carrier(
+                    operation_name, parent, tags, start_time, valid_references
+                )
+            if self.one_span_per_rpc and tags and tags.get(_SPAN_KIND) == _RPC_SERVER:
+                # Zipkin-style shared span: the server side reuses the client's span id
+                span_id = parent.span_id
+                parent_id = parent.parent_id
+            else:
+                span_id = self.random.getrandbits(64) or self._random_id(64)
+                parent_id = parent.span_id
+            context = _new(SpanContext)
+            context.trace_id = parent.trace_id
+            context.span_id = span_id
+            context.parent_id = parent_id or None
+            context.flags = flags = parent.flags
+            # copy-on-write: sharing the parent's dict is safe
+            context._baggage = parent._baggage or _EMPTY_BAGGAGE
+            context._debug_id = None
+            tag_list: list[_values.TagTuple] = []
+            # the decision is handed on: late binding must not revise it
+            parent._has_children = True
+            is_root = False
+        elif parent is None:
+            # self.random.getrandbits(...) each time: a bound method held in a local would be
+            # allocated, and called through a slower path
+            max_bits = self.max_trace_id_bits
+            trace_id = self.random.getrandbits(max_bits) or self._random_id(max_bits)
+            span_id = self.random.getrandbits(64) or self._random_id(64)
+            sampled, raw_tags = self.sampler.is_sampled(trace_id, operation_name or "")
+            if sampled:
+                flags = SAMPLED_FLAG
+                cached_source, cached = self._sampler_tags_cache
+                if raw_tags is not cached_source:
+                    cached = self._convert_sampler_tags(raw_tags)
+                tag_list = cached[:]
+            else:
+                flags = 0
+                tag_list = []
+            context = _new(SpanContext)
+            context.trace_id = trace_id
+            context.span_id = span_id
+            context.parent_id = None
+            context.flags = flags
+            context._baggage = _EMPTY_BAGGAGE
+            context._debug_id = None
+            is_root = True
+        else:  # a foreign SpanContext subclass, or a context without a trace
+            if not parent.has_trace:
+                return self._start_from_carrier(
+                    operation_name, parent, tags, start_time, valid_references
+                )
+            span = self._start_child(operation_name, parent, tags, start_time, valid_references)
+            parent._has_children = True
+            return self._finish_start(span, tags or {}, False)
+
+        span = _new(Span)
+        span._tracer = self
+        span._context = context
+        if type(operation_name) is not str or not operation_name.isascii():
+            operation_name = _operation_name(operation_name or "")
+        span.operation_name = operation_name
+        span.start_time = time.time() if start_time is None else _timestamp(start_time)
+        span.end_time = None
+        span.finished = False
+        span.update_lock = threading.Lock()
+        span.references = valid_references
+        span._tags = tag_list
+        span._logs = []
+        if tags:
+            return self._finish_start(span, tags, is_root)
         m = self.metrics
-        if parent is None or not parent.has_trace:
-            span = self._start_trace(operation_name, parent, start_time, valid_references)
-            if tags:
-                for key, value in tags.items():
-                    span.set_tag(key, value)
+        if m is not self._quiet_metrics:
+            if flags & SAMPLED_FLAG:
+                m.spans_started_sampled(1)
+                if is_root:
+                    m.traces_started_sampled(1)
+            else:
+                m.spans_started_not_sampled(1)
+                if is_root:
+                    m.traces_started_not_sampled(1)
+        return span
+
+    def _finish_start(self, span: Span, tags: Mapping[str, Any], is_root: bool) -> Span:
+        """Apply ``start_span``'s tags, then count the span (and trace) as started."""
+        for key, value in tags.items():
+            span.set_tag(key, value)
+        m = self.metrics
+        if is_root:
             if span._context.flags & SAMPLED_FLAG:
                 m.spans_started_sampled(1)
                 m.traces_started_sampled(1)
@@ -329,14 +432,7 @@ class Tracer(opentracing.Tracer):
                 m.spans_started_not_sampled(1)
                 m.traces_started_not_sampled(1)
             return span
-
-        span = self._start_child(operation_name, parent, tags, start_time, valid_references)
-        parent._has_children = True  # the decision is handed on: late binding must not revise it
-        rpc_server = False
-        if tags:
-            for key, value in tags.items():
-                span.set_tag(key, value)
-            rpc_server = tags.get(_SPAN_KIND) == _RPC_SERVER
+        rpc_server = tags.get(_SPAN_KIND) == _RPC_SERVER
         if span._context.flags & SAMPLED_FLAG:
             m.spans_started_sampled(1)
             if rpc_server:
@@ -346,6 +442,18 @@ class Tracer(opentracing.Tracer):
             if rpc_server:
                 m.traces_joined_not_sampled(1)
         return span
+
+    def _start_from_carrier(
+        self,
+        operation_name: Optional[str],
+        parent: SpanContext,
+        tags: Optional[Mapping[str, Any]],
+        start_time: Optional[float],
+        references: Optional[list[opentracing.Reference]],
+    ) -> Span:
+        """A new trace from a debug-id-only or baggage-only carrier (a context without a trace)."""
+        span = self._start_trace(operation_name, parent, start_time, references)
+        return self._finish_start(span, tags or {}, True)
 
     @staticmethod
     def _context_of(parent: Any) -> Optional[SpanContext]:
@@ -457,7 +565,9 @@ class Tracer(opentracing.Tracer):
 
     def report_span(self, span: Span) -> None:
         self.reporter.report_span(span)
-        self.metrics.spans_finished(1)
+        m = self.metrics
+        if m is not self._quiet_metrics:
+            m.spans_finished(1)
 
     def is_debug_allowed(self, *args: Any, **kwargs: Any) -> bool:
         throttler = self.throttler
