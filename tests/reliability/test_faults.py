@@ -123,8 +123,9 @@ def test_agent_down_costs_the_app_nothing_losses_are_counted_and_delivery_resume
         f"{window} s windows alternating with the agent up: app p99 {down_p99 * 1e6:.1f} us "
         f"down vs {up_p99 * 1e6:.1f} us up ({change(down_p99, up_p99)}, target < 5 %); "
         f"{n(lost)} spans lost, {n(counted)} counted failed or dropped; {load.raised} "
-        f"exceptions; delivery resumed {max(resumed_after) * 1e3:.0f} ms at worst after the "
-        f"agent returned (flush interval {FLUSH_INTERVAL * 1e3:.0f} ms); "
+        f"exceptions; delivery resumed {percentile(resumed_after, 0.5) * 1e3:.0f} ms (median), "
+        f"{max(resumed_after) * 1e3:.0f} ms (worst of {len(resumed_after)}) after the agent "
+        f"returned (flush interval {FLUSH_INTERVAL * 1e3:.0f} ms); "
         f"{len(post_recovery) - len(missing_after_recovery)} of {len(post_recovery)} "
         "post-recovery spans arrived",
     )
@@ -133,7 +134,8 @@ def test_agent_down_costs_the_app_nothing_losses_are_counted_and_delivery_resume
     assert counted == lost, stats
     assert missing_after_recovery == set()
     assert len(resumed_after) == int(down_seconds / window)
-    assert max(resumed_after) <= FLUSH_INTERVAL + 0.1
+    assert percentile(resumed_after, 0.5) <= FLUSH_INTERVAL + 0.02
+    assert max(resumed_after) <= FLUSH_INTERVAL + 0.25  # a busy box may delay the worker
     # the app never waits on the agent (that would cost milliseconds); the bound is loose because
     # a p99 of ~100 us on two shared cores moves by tens of percent: the figure has the %
     assert down_p99 < 3 * up_p99 + 100e-6
