@@ -58,6 +58,10 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/run.py --smoke --impl upstream,ours,otel
 
+# The hostile-input and fault-injection suite at full scale (make test runs it at ci scale).
+reliability: $(STAMP)
+	JAEGER_RELIABILITY_SCALE=full $(PY) -m pytest tests/reliability -q -p no:cacheprovider
+
 # Regenerate the Thrift structs from idl/ with Debian's compiler (apt-get install thrift-compiler).
 thrift:
 	rm -rf jaeger_client/thrift_gen

@@ -59,6 +59,16 @@ LOCAL_AGENT_DEFAULT_ENABLED = True
 
 logger = logging.getLogger(constants.LOGGER_NAME)
 
+# Read by other Jaeger clients (Go, Java), not here; from_env(validate=True) accepts them
+_OTHER_CLIENTS_ENV = frozenset(
+    {
+        "JAEGER_RPC_METRICS",
+        "JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED",
+        "JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL",
+        "JAEGER_SENDER_FACTORY",
+    }
+)
+
 
 class Config:
     """Builds a Jaeger tracer from a config dict (usually a YAML section) and the environment.
@@ -154,6 +164,17 @@ class Config:
             strict_env=strict_env,
             validate=validate,
         )
+        if strict_env and validate:
+            for name in sorted(self._environ):
+                if (
+                    name.startswith("JAEGER_")
+                    and name not in _settings.ENV_VARS
+                    and name not in _OTHER_CLIENTS_ENV
+                ):
+                    resolved.errors.append(
+                        f"environment variable {name} is not one this library reads "
+                        "(a typo? validate=True rejects unknown JAEGER_* names)"
+                    )
         if resolved.values["service_name"] is None:
             resolved.errors.insert(
                 0,

@@ -180,13 +180,13 @@ def test_every_invalid_setting_and_variable_raises_value_error_naming_it(
     assert len(optimized["results"]) == len(plain)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Config.from_env(validate=True) ignores an unknown JAEGER_* variable (a typo such as "
-    "JAEGER_AGENT_PROT), though validate=True rejects unknown config keys (RELIABILITY 2.12: "
-    "the same rules apply to the env vars). Fix, if meant: with validate=True, from_env "
-    "raises for JAEGER_* names outside _settings.ENV_VARS",
-)
 def test_an_unknown_jaeger_variable_is_rejected_by_from_env_with_validate() -> None:
     with pytest.raises(ValueError, match="JAEGER_AGENT_PROT"):
         Config.from_env(service_name="svc", environ={"JAEGER_AGENT_PROT": "6831"}, validate=True)
+
+
+def test_variables_of_other_jaeger_clients_are_accepted_by_from_env_with_validate() -> None:
+    config = Config.from_env(
+        service_name="svc", environ={"JAEGER_RPC_METRICS": "true"}, validate=True
+    )
+    assert config.ignored_environment() == ["JAEGER_RPC_METRICS"]
