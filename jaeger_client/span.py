@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import threading
 import time
 from collections.abc import Mapping
@@ -54,9 +53,13 @@ def _timestamp(value: Any) -> float:
         seconds = float(value)
     except Exception:  # a str, a datetime, an object whose __float__ raises
         return time.time()
-    if seconds > 0 and math.isfinite(seconds):
+    if 0 < seconds < _MAX_TIMESTAMP_SECONDS:  # NaN and inf fail this too
         return seconds
     return time.time()
+
+
+# Span times travel as i64 microseconds: later ones would overflow and the span never encode.
+_MAX_TIMESTAMP_SECONDS = (2**63 - 1) / 1e6 / 2
 
 
 def _operation_name(name: Any) -> str:
@@ -408,7 +411,11 @@ class Span(opentracing.Span):
     def info(self, message: str, payload: Any = None) -> Span:
         """DEPRECATED: use ``log_kv``."""
         fields: dict[str, Any] = {"event": message}
-        if payload:
+        try:
+            present = bool(payload)  # upstream's test: a falsy payload is left out
+        except Exception:  # a payload whose __bool__/__len__ raises is still logged, never raised
+            present = True
+        if present:
             fields["payload"] = payload
         return self.log_kv(fields)
 
