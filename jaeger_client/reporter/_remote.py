@@ -383,7 +383,8 @@ class Reporter(BaseReporter):
             self._report_error("Metrics callback failed:", exc)
         if failed:
             self.error_reporter.error(f"Failed to send {failed} of {size} spans")
-        if too_large:
+        if too_large and not getattr(self._sender, "logs_too_large", False):
+            # our senders log each oversize span themselves (with its size); one line, not two
             self._warn.log(
                 "too-large",
                 logging.WARNING,

@@ -44,6 +44,8 @@ class HTTPSender:
     :param max_body_size: largest request body, in bytes
     """
 
+    logs_too_large = True  # the Reporter leaves oversize drops to our own log line
+
     def __init__(
         self,
         endpoint: str,

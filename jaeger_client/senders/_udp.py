@@ -48,6 +48,8 @@ class UDPSender:
     :param resolve_interval: seconds between two resolutions of ``host``
     """
 
+    logs_too_large = True  # the Reporter leaves oversize drops to our own log line
+
     def __init__(
         self,
         host: str,

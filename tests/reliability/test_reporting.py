@@ -321,8 +321,7 @@ def test_an_oversize_span_is_dropped_alone_and_packets_stay_within_bounds(
     figure(
         4,
         f"in a flush of 10 spans with one over 65 KB: {len(others)} of 9 others delivered, "
-        f"{stats.too_large} counted as too_large, {len(log_lines)} log lines (target 1: "
-        f"sender and reporter both warn, xfail); "
+        f"{stats.too_large} counted as too_large, {len(log_lines)} log line(s) (target 1); "
         f"{len(sizes)} datagrams, largest {n(max(sizes))} bytes (max_packet_size "
         f"{n(constants.UDP_MAX_PACKET_SIZE)}); envelope overhead <= {max(overheads)} B "
         f"(target <= 70 B; emitBatch message, Batch, seqNo and ClientStats)",
@@ -343,13 +342,6 @@ def oversize_log_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one oversize span logs two warnings end to end: UDPSender's Packer ('dropped span "
-    "...: N bytes encoded, more than the M that fit in one datagram') and Reporter._send "
-    "('Dropped 1 spans larger than one packet'). Fix: reporter/_remote.py leaves too_large "
-    "to the sender's log (it has the span and its size)",
-)
 def test_an_oversize_span_is_logged_once_end_to_end(
     agent: UdpAgent, caplog: pytest.LogCaptureFixture
 ) -> None:
