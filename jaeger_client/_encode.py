@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _values, constants
 from .thrift import _operation_name, _reference_tuples
@@ -189,18 +189,36 @@ _TAG_CACHE_MAX_BYTES = 256
 # ---- span encoders -------------------------------------------------------------------------------
 
 
-class _SpanHead(NamedTuple):
-    """Span fields 1-9 for fastbinary, which reads them with getattr (C-level tuple getters)."""
+class _SpanHead:
+    """Span fields 1-9 for fastbinary, which reads them with getattr.
+
+    One instance per encoder, refilled for every span: slot stores cost less than building a
+    tuple (and a NamedTuple from it) per span.
+    """
+
+    __slots__ = (
+        "duration",
+        "flags",
+        "operationName",
+        "parentSpanId",
+        "references",
+        "spanId",
+        "startTime",
+        "traceIdHigh",
+        "traceIdLow",
+    )
 
     traceIdLow: int
     traceIdHigh: int
     spanId: int
     parentSpanId: int
     operationName: str
-    references: Optional[list[_SpanRef]]
     flags: int
     startTime: int
     duration: int
+
+    def __init__(self) -> None:
+        self.references: Optional[list[_SpanRef]] = None
 
 
 class _SpanRef:
@@ -216,7 +234,7 @@ class _SpanRef:
 # Span's spec without fields 10 (tags) and 11 (logs): the C encoder writes the head of the struct
 # and its stop byte; the stop is cut and the tag and log lists appended in Python.
 _HEAD_SPEC: list[Any] = [_SpanHead, ttypes.Span.thrift_spec[:10]]
-_new_head: Callable[[type[_SpanHead], tuple[Any, ...]], _SpanHead] = tuple.__new__
+_EMPTY_LOGS_AND_STOP = _LIST_FIELD_HEADERS[0] + _STOP
 
 
 class CompactEncoder:
@@ -234,7 +252,10 @@ class CompactEncoder:
         if accelerated and not HAS_FASTBINARY:
             raise ValueError("accelerated: thrift.protocol.fastbinary is not available")
         self.is_accelerated = bool(accelerated)
+        # never replaced (only cleared), so its bound get is made once
         self._tag_cache: dict[_values.TagTuple, bytes] = {}
+        self._cache_get = self._tag_cache.get
+        self._head = _SpanHead()
         self._ts_upper = -1
         self._ts_suffix = b""
         self.encode_span: Callable[[Span], bytes] = (
@@ -335,33 +356,83 @@ class CompactEncoder:
 
     def _encode_span_accelerated(self, span: Span) -> bytes:
         ctx = span._context
+        head = self._head
+        # ids as signed i64 (thrift._signed64, inlined: this runs for every span); most ids are
+        # 64-bit, so the high half of the trace id is 0 and no mask is needed
         trace_id = ctx.trace_id or 0
+        if 0 <= trace_id <= _I64_MAX:
+            head.traceIdLow = trace_id
+            head.traceIdHigh = 0
+        elif 0 <= trace_id <= _U64_MASK:
+            head.traceIdLow = trace_id - _TWO_64
+            head.traceIdHigh = 0
+        else:
+            low = trace_id & _U64_MASK
+            high = (trace_id >> 64) & _U64_MASK
+            head.traceIdLow = low - _TWO_64 if low > _I64_MAX else low
+            head.traceIdHigh = high - _TWO_64 if high > _I64_MAX else high
         span_id = ctx.span_id or 0
+        if not 0 <= span_id <= _I64_MAX:
+            span_id &= _U64_MASK
+            if span_id > _I64_MAX:
+                span_id -= _TWO_64
+        head.spanId = span_id
         parent_id = ctx.parent_id or 0
+        if not 0 <= parent_id <= _I64_MAX:
+            parent_id &= _U64_MASK
+            if parent_id > _I64_MAX:
+                parent_id -= _TWO_64
+        head.parentSpanId = parent_id
+        name = span.operation_name
+        head.operationName = name if type(name) is str and name.isascii() else _operation_name(name)
+        if span.references:
+            refs = _reference_tuples(span.references)
+            head.references = [_SpanRef(*r) for r in refs] if refs else None
+        head.flags = ctx.flags or 0
         start = span.start_time
         end = span.end_time
-        name = span.operation_name
-        # ids as signed i64 (thrift._signed64, inlined: this runs for every span)
-        low = trace_id & _U64_MASK
-        high = (trace_id >> 64) & _U64_MASK
-        span_id &= _U64_MASK
-        parent_id &= _U64_MASK
-        refs = _reference_tuples(span.references) if span.references else None
-        head = _new_head(
-            _SpanHead,
-            (
-                low - _TWO_64 if low > _I64_MAX else low,
-                high - _TWO_64 if high > _I64_MAX else high,
-                span_id - _TWO_64 if span_id > _I64_MAX else span_id,
-                parent_id - _TWO_64 if parent_id > _I64_MAX else parent_id,
-                name if type(name) is str and name.isascii() else _operation_name(name),
-                [_SpanRef(*r) for r in refs] if refs else None,
-                ctx.flags or 0,
-                int(start * 1000000),
-                int(((start if end is None else end) - start) * 1000000),
-            ),
-        )
-        return self._tail(span, [_fastbinary.encode_compact(head, _HEAD_SPEC)[:-1]])
+        head.startTime = int(start * 1000000)
+        head.duration = int(((start if end is None else end) - start) * 1000000)
+        try:
+            data = _fastbinary.encode_compact(head, _HEAD_SPEC)
+        finally:
+            head.references = None
+        # Tags are looked up in the cache in bulk; a miss leaves None, filled in afterwards.
+        cache_get = self._cache_get
+        headers = _LIST_FIELD_HEADERS
+        tags = span._tags
+        logs = span._logs
+        n = len(tags)
+        parts = [
+            data[:-1],
+            headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n),
+            *map(cache_get, tags),
+        ]
+        if not logs:
+            parts.append(_EMPTY_LOGS_AND_STOP)
+        else:
+            n = len(logs)
+            parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
+            for timestamp, fields in logs:
+                # _timestamp, inlined: above the low 14 bits a timestamp changes every ~8 ms, so
+                # consecutive log records mostly share the encoding of z >> 14
+                z = int(timestamp * 1000000) << 1  # zigzag of a non-negative i64
+                if 0x4000 <= z < _TWO_64:
+                    upper = z >> 14
+                    if upper != self._ts_upper:
+                        self._ts_upper = upper
+                        self._ts_suffix = _varint(upper)
+                    parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
+                else:
+                    parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
+                n = len(fields)
+                parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
+                parts += map(cache_get, fields)
+                parts.append(_STOP)
+            parts.append(_STOP)
+        if not all(parts):  # a cache miss left None (encodings are never empty)
+            self._fill_misses(parts, 2, tags, logs)
+        return b"".join(parts)
 
     def _encode_span_pure(self, span: Span) -> bytes:
         ctx = span._context
