@@ -148,12 +148,21 @@ class Span(opentracing.Span):
         """Record a tag; its value is converted now (see ``_values.make_tag``) and never raises."""
         tracer = self._tracer
         max_length = tracer.max_tag_value_length
-        if type(key) is not str or not key.isascii() or len(key) > max_length:
+        if type(key) is str and len(key) <= max_length:
+            # Within the length only "sampling.priority" itself normalizes to it (clean_str
+            # leaves ASCII alone), so an unsampled span returns before the ASCII check.
+            if key == _SAMPLING_PRIORITY:
+                return self._set_sampling_priority_tag(value)
+            if not self._context.flags & SAMPLED_FLAG:
+                return self  # unsampled: nothing is stored, so nothing is converted
+            if not key.isascii():
+                key = _values.clean_str(key)
+        else:
             key = _make_key(key, max_length)
-        if key == _SAMPLING_PRIORITY:
-            return self._set_sampling_priority_tag(value)
-        if not self._context.flags & SAMPLED_FLAG:
-            return self  # unsampled: nothing is stored, so nothing is converted
+            if key == _SAMPLING_PRIORITY:
+                return self._set_sampling_priority_tag(value)
+            if not self._context.flags & SAMPLED_FLAG:
+                return self
         t = type(value)
         if t is str and value.isascii() and len(value) <= max_length:
             tag: _values.TagTuple = (key, _STRING, value)
@@ -267,6 +276,7 @@ class Span(opentracing.Span):
                 (("event", key_values),), tracer.max_tag_value_length, tracer.max_traceback_length
             )
         record = (time.time() if timestamp is None else _timestamp(timestamp), fields)
+        # acquire/release, not ``with``: a with-statement costs twice as much on 3.11
         lock = self.update_lock
         lock.acquire()
         try:
@@ -329,6 +339,7 @@ class Span(opentracing.Span):
         warning at most once a minute.
         """
         end_time = time.time() if finish_time is None else _timestamp(finish_time)
+        # acquire/release, not ``with``: a with-statement costs twice as much on 3.11
         lock = self.update_lock
         lock.acquire()
         try:

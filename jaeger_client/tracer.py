@@ -334,7 +334,31 @@ class Tracer(opentracing.Tracer):
             elif type(parent) is not SpanContext:
                 parent = self._context_of(parent)
 
-        if type(parent) is SpanContext:
+        if parent is None:
+            # self.random.getrandbits(...) each time: a bound method held in a local would be
+            # allocated, and called through a slower path
+            max_bits = self.max_trace_id_bits
+            trace_id = self.random.getrandbits(max_bits) or self._random_id(max_bits)
+            span_id = self.random.getrandbits(64) or self._random_id(64)
+            sampled, raw_tags = self.sampler.is_sampled(trace_id, operation_name or "")
+            if sampled:
+                flags = SAMPLED_FLAG
+                cached_source, cached = self._sampler_tags_cache
+                if raw_tags is not cached_source:
+                    cached = self._convert_sampler_tags(raw_tags)
+                tag_list: list[_values.TagTuple] = cached[:]
+            else:
+                flags = 0
+                tag_list = []
+            context = _new(SpanContext)
+            context.trace_id = trace_id
+            context.span_id = span_id
+            context.parent_id = None
+            context.flags = flags
+            context._baggage = _EMPTY_BAGGAGE
+            context._debug_id = None
+            is_root = True
+        elif type(parent) is SpanContext:
             # SpanContext.has_trace, inlined
             if not (parent.trace_id and parent.span_id and parent.flags is not None):
                 return self._start_from_carrier(
@@ -355,34 +379,10 @@ class Tracer(opentracing.Tracer):
             # copy-on-write: sharing the parent's dict is safe
             context._baggage = parent._baggage or _EMPTY_BAGGAGE
             context._debug_id = None
-            tag_list: list[_values.TagTuple] = []
+            tag_list = []
             # the decision is handed on: late binding must not revise it
             parent._has_children = True
             is_root = False
-        elif parent is None:
-            # self.random.getrandbits(...) each time: a bound method held in a local would be
-            # allocated, and called through a slower path
-            max_bits = self.max_trace_id_bits
-            trace_id = self.random.getrandbits(max_bits) or self._random_id(max_bits)
-            span_id = self.random.getrandbits(64) or self._random_id(64)
-            sampled, raw_tags = self.sampler.is_sampled(trace_id, operation_name or "")
-            if sampled:
-                flags = SAMPLED_FLAG
-                cached_source, cached = self._sampler_tags_cache
-                if raw_tags is not cached_source:
-                    cached = self._convert_sampler_tags(raw_tags)
-                tag_list = cached[:]
-            else:
-                flags = 0
-                tag_list = []
-            context = _new(SpanContext)
-            context.trace_id = trace_id
-            context.span_id = span_id
-            context.parent_id = None
-            context.flags = flags
-            context._baggage = _EMPTY_BAGGAGE
-            context._debug_id = None
-            is_root = True
         else:  # a foreign SpanContext subclass, or a context without a trace
             if not parent.has_trace:
                 return self._start_from_carrier(
