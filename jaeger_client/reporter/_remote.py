@@ -123,6 +123,7 @@ class Reporter(BaseReporter):
         self._pid = os.getpid()
         self._queue: collections.deque[Span] = collections.deque()
         self._wake = threading.Event()
+        self._is_wake_pending = False  # set by _wake_worker, cleared with the Event by the worker
         # Guards counters, flush requests and the hand-off of a batch to the sender; memory
         # only: never held across a send, and taken by application threads only to drop.
         self._lock = threading.Lock()
@@ -171,7 +172,8 @@ class Reporter(BaseReporter):
         queue.append(span)
         if not self._has_worker:
             self._ensure_worker()
-        if len(queue) >= self.batch_size and not self._wake.is_set():
+        # _is_wake_pending mirrors the Event: a plain attribute, where is_set() is a call
+        if len(queue) >= self.batch_size and not self._is_wake_pending:
             self._wake_worker()
 
     def _drop_span(self) -> None:
@@ -190,6 +192,7 @@ class Reporter(BaseReporter):
         if os.getpid() != self._pid:  # forked without at-fork hooks (belt and braces)
             self._after_fork_in_child()
             return
+        self._is_wake_pending = True
         self._wake.set()
 
     def _ensure_worker(self) -> bool:
@@ -314,6 +317,8 @@ class Reporter(BaseReporter):
     def _work_step(self) -> Optional[float]:
         """One pass of the worker: send what is due; return seconds to sleep, or None to stop."""
         self._wake.clear()  # before draining, so a span appended from now on wakes us again
+        # after the clear: a report_span that still saw True appended before the count below
+        self._is_wake_pending = False
         with self._lock:
             requests, self._flush_requests = self._flush_requests, []
             is_closing = self._is_closed
