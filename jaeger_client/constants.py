@@ -127,7 +127,9 @@ MINIMUM_CREDITS = 1.0  # one debug span costs one credit
 
 # --- Config defaults (queue and batch differ from upstream's 100 and 10: see CHANGELOG) ---
 DEFAULT_REPORTER_QUEUE_SIZE = 10000  # holds a 2,000-span burst with room to spare
-DEFAULT_REPORTER_BATCH_SIZE = 100  # spans per datagram at most; datagrams are also cut by bytes
+# Spans queued before the worker wakes (upstream: "spans to accumulate before sending"). It no
+# longer caps a datagram: a backlog is handed to the sender in large slices, cut by bytes.
+DEFAULT_REPORTER_BATCH_SIZE = 100
 DEFAULT_EXIT_FLUSH_TIMEOUT = 2.0  # seconds the atexit flush may take
 DEFAULT_COLLECTOR_TIMEOUT = 10.0  # seconds per HTTP request to the collector
 DEFAULT_BAGGAGE_RESTRICTIONS_REFRESH_INTERVAL = 60
@@ -152,3 +154,8 @@ COLLECTOR_CONTENT_TYPE = "application/x-thrift"  # POST /api/traces body: one bi
 DEFAULT_UDP_RESOLVE_INTERVAL = 30.0  # seconds between resolutions of the agent's host (as Go)
 DEFAULT_HTTP_SENDER_TIMEOUT = 5.0  # seconds per connect/send/receive to the collector (as Go)
 DEFAULT_HTTP_MAX_BODY_SIZE = 1_000_000  # bytes per POST body; larger batches are split (as Java)
+# Kill switch: True sends each datagram with libc send(MSG_DONTWAIT) through ctypes.PyDLL, which
+# keeps the GIL (Linux and macOS); False, or no libc, sends with socket.send, which releases the
+# GIL and so hands it to a busy application thread for a whole switch interval per datagram.
+# Read when the sender opens its socket.
+UDP_SEND_KEEPS_GIL = True

@@ -10,6 +10,7 @@ import concurrent.futures
 import logging
 import math
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -223,16 +224,57 @@ def test_partial_batch_is_sent_when_the_flush_interval_passes(
     assert sender.spans == [0, 1, 2]
 
 
-def test_spans_are_handed_over_in_batches_not_one_by_one(
+def test_a_backlog_is_handed_over_in_slices_of_2000_not_batch_size(
     new_reporter: Callable[..., Reporter], sender: FakeSender
 ) -> None:
+    """batch_size only wakes the worker; a long backlog goes to the sender 2,000 at a time."""
     reporter = new_reporter(batch_size=100, flush_interval=60)
-    for i in range(1000):
+    for i in range(5000):
         reporter.report_span(i)
     assert reporter.flush(DEADLINE)
-    assert sender.spans == list(range(1000))
-    assert max(sender.batch_sizes) == 100
-    assert len(sender.batch_sizes) <= 11
+    assert sender.spans == list(range(5000))
+    assert sender.batch_sizes[:2] == [2000, 2000]
+    assert sum(sender.batch_sizes) == 5000
+
+
+def test_a_calm_worker_yields_the_gil_every_fraction_of_a_millisecond(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    """A 60 ms send leaves a thread with a 1 ms timer ticking, even with a 1 s switch interval
+    (without the yields the timer would tick once, after the whole send)."""
+
+    def sent_after_100_us(span: Any) -> str:
+        end = time.perf_counter() + 100e-6
+        while time.perf_counter() < end:
+            pass
+        return "sent"
+
+    sender.outcome = sent_after_100_us
+    reporter = new_reporter(batch_size=600, flush_interval=60)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    try:
+        for i in range(600):
+            reporter.report_span(i)
+        assert sender.entered.wait(DEADLINE)
+        ticks = 0
+        while sender.batch_sizes == []:
+            time.sleep(0.001)  # the application's timer
+            ticks += 1
+    finally:
+        sys.setswitchinterval(interval)
+    assert sender.batch_sizes == [600]  # one hand-off: the yields are inside the send
+    assert ticks >= 10, f"the timer ticked {ticks} times during a 60 ms send"
+
+
+def test_a_tiny_queue_is_behind_at_a_quarter_of_its_capacity(
+    new_reporter: Callable[..., Reporter], sender: FakeSender
+) -> None:
+    reporter = new_reporter(queue_capacity=100, batch_size=100, flush_interval=60)
+    for i in range(100):
+        reporter.report_span(i)
+    assert reporter.flush(DEADLINE)
+    assert sender.batch_sizes == [100]
 
 
 def test_report_span_costs_well_under_ten_microseconds(
@@ -837,6 +879,21 @@ def test_a_steady_20000_spans_per_second_with_defaults_is_delivered_in_full(agen
     assert elapsed < seconds * 1.5, f"could only generate {total / elapsed:.0f} spans/s"
     assert tracer.reporter.stats() == ReporterStats(total, 0, 0, 0, 0)
     assert len(received) == total
+
+
+@needs_udp_sender
+def test_datagrams_are_filled_by_bytes_not_by_batch_size(agent: Agent) -> None:
+    tracer = udp_tracer(agent.port, batch_size=10, flush_interval=60)
+    spans = [tracer.start_span(f"fill-{i}") for i in range(3000)]
+    for span in spans:
+        span.finish()
+    assert tracer.flush(DEADLINE)
+    assert len(agent.wait_for(3000)) == 3000
+    tracer.close().result(DEADLINE)
+    sizes = sorted(len(packet) for packet in agent.packets)
+    assert sizes[-1] <= 65000
+    assert sizes[-2] > 50000  # datagrams of hundreds of spans, not 10
+    assert len(agent.packets) <= 3000 * 10 // 1000
 
 
 @needs_udp_sender

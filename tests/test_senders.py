@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from thrift.transport import TTransport
 from thriftpy2.protocol import TBinaryProtocolFactory, TCompactProtocolFactory
 from thriftpy2.transport import TMemoryBuffer
 
-from jaeger_client import _encode
+from jaeger_client import _encode, constants
 from jaeger_client import thrift as jthrift
 from jaeger_client.reporter import InMemoryReporter
 from jaeger_client.sampler import ConstSampler
@@ -332,6 +333,39 @@ def test_refused_port_is_counted_failed_without_raising(closing: Any) -> None:
     assert sender.failed_count > 0
     assert SendResult(0, 0, 1) in results
     assert all(r.sent + r.failed == 1 for r in results)
+
+
+@pytest.fixture(params=["libc", "socket"])
+def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a datagram leaves: libc send keeping the GIL, and the kill switch's socket.send."""
+    monkeypatch.setattr(constants, "UDP_SEND_KEEPS_GIL", request.param == "libc")
+    return str(request.param)
+
+
+def test_refusal_is_charged_to_its_own_datagram_on_both_send_paths(
+    closing: Any, send_path: str
+) -> None:
+    tracer, spans = finished_spans(1)
+    sender = closing(udp_sender(dead_udp_port(), tracer))
+    results = [sender.send(spans, queue_dropped=0) for _ in range(20)]
+    assert results == [SendResult(0, 0, 1)] * 20  # loopback: every refusal seen at once
+
+
+def test_both_send_paths_deliver_every_datagram(
+    agent_udp: socket.socket, closing: Any, send_path: str
+) -> None:
+    tracer, spans = finished_spans(50)
+    sender = closing(udp_sender(agent_udp.getsockname()[1], tracer, max_packet_size=1500))
+    assert sender.send(spans, queue_dropped=0) == SendResult(50, 0, 0)
+    packets = receive_packets(agent_udp, 50)
+    assert [b.seqNo for b in map(decode_emit_batch, packets)] == list(range(1, len(packets) + 1))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libc is loaded on Linux")
+def test_libc_send_is_available_on_linux() -> None:
+    from jaeger_client.senders import _udp
+
+    assert _udp._load_libc_send() is not None
 
 
 def ipv6_loopback_available() -> bool:

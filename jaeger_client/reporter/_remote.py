@@ -7,8 +7,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .._fork import after_fork_in_child
 from .._future import CloseFuture
@@ -36,6 +36,37 @@ __all__ = ["Reporter", "ReporterMetrics", "ReporterStats"]
 
 _WORKER_NAME = "jaeger-reporter"
 _LOG_INTERVAL = 60.0  # seconds between two log lines of one kind (the first one is immediate)
+# How the worker shares the GIL with the application (see Reporter._drain):
+_BULK_SPANS = 2000  # spans per hand-off when behind: ~5 full 65 KB datagrams
+_BEHIND_SPANS = 1000  # a backlog this long (or a quarter of the queue) means behind
+_SLICE_SECONDS = 0.0002  # calm: the worker yields the GIL after this long (see _PacedBatch)
+
+
+class _PacedBatch(list["Span"]):
+    """Spans for one ``Sender.send``; iterating them yields the GIL now and then while calm.
+
+    A sender encodes a batch by iterating it, so this is where the worker's CPU goes. Every
+    ``_SLICE_SECONDS`` of iteration, if ``is_calm()`` (the backlog is short), it sleeps for 0 s:
+    an application thread waiting for the GIL (a timer due) gets it within one slice, not after
+    the whole batch or a 5 ms switch interval. While behind it never yields: a CPU-bound
+    application would keep the GIL for a switch interval each time.
+    """
+
+    __slots__ = ("_is_calm",)
+
+    def __init__(self, spans: list[Span], is_calm: Callable[[], bool]) -> None:
+        super().__init__(spans)
+        self._is_calm = is_calm
+
+    def __iter__(self) -> Iterator[Span]:
+        perf_counter = time.perf_counter
+        slice_end = perf_counter() + _SLICE_SECONDS
+        for i, span in enumerate(super().__iter__()):
+            if not i & 7 and perf_counter() >= slice_end:
+                if self._is_calm():
+                    time.sleep(0)  # releases the GIL: a waiting thread takes it
+                slice_end = perf_counter() + _SLICE_SECONDS
+            yield span
 
 
 class Reporter(BaseReporter):
@@ -49,11 +80,20 @@ class Reporter(BaseReporter):
     future. A forked child gets an empty queue, a reset sender and its own worker; at
     interpreter exit queued spans are flushed within ``exit_flush_timeout``.
 
+    Hand-offs and the GIL: the worker hands the sender up to 2,000 spans (or ``batch_size``, if
+    larger) at a time, which it packs into datagrams by bytes, up to ``max_packet_size``. While
+    the backlog is short the worker yields the GIL (``time.sleep(0)``) after every 0.2 ms of
+    encoding, so an application thread whose timer is due waits at most that long. While the
+    backlog is 1,000 spans or more (or a quarter of the queue) it is behind and does not yield: a
+    CPU-bound application (a burst) would keep the GIL for a switch interval each time, starve
+    the worker and overflow the queue.
+
     :param channel: where the agent is (``LocalAgentSender``: ``host``, ``reporting_port``);
         ignored when ``sender`` is given
     :param queue_capacity: spans held before new ones are dropped (upstream's default was 100)
-    :param batch_size: spans handed to the sender at once; a full batch wakes the worker
-        (upstream's default was 10)
+    :param batch_size: spans to accumulate before sending: this many queued spans wake the
+        worker (upstream's default was 10). It does not cap a datagram: the sender cuts
+        datagrams by bytes, up to ``max_packet_size``
     :param flush_interval: seconds between two flushes of a partial batch
     :param io_loop: accepted for compatibility and ignored: no Tornado is used
     :param error_reporter: counts and logs send failures; by default they are logged on the
@@ -114,6 +154,10 @@ class Reporter(BaseReporter):
         self._is_closed = False
         self._is_exiting = False
         self._close_future: Optional[CloseFuture] = None
+        if sender is None:
+            # Built here, not on the worker: importing it there would release the GIL on every
+            # file read, and a busy application thread then holds it 5 ms each time.
+            self._sender = self._new_default_sender()
         self._init_process_state()
         after_fork_in_child(self._after_fork_in_child)
         _register_at_exit(self)
@@ -344,15 +388,27 @@ class Reporter(BaseReporter):
         """Send ``count`` queued spans (None: until empty) in batches; return whether all sent."""
         queue = self._queue
         popleft = queue.popleft
+        behind_at = max(1, min(_BEHIND_SPANS, self.queue_capacity // 4))
+
+        def is_calm() -> bool:
+            return len(queue) < behind_at
+
+        def is_never_calm() -> bool:
+            return False
+
         is_ok = True
         while count is None or count > 0:
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             with self._lock:
-                size = min(len(queue), self.batch_size)
+                backlog = len(queue)
+                size = min(backlog, max(_BULK_SPANS, self.batch_size))
                 if count is not None:
                     size = min(size, count)
-                batch = [popleft() for _ in range(size)]
+                batch = _PacedBatch(
+                    [popleft() for _ in range(size)],
+                    is_calm if backlog < behind_at else is_never_calm,
+                )
                 self._in_flight = size
             if not batch:
                 break
@@ -407,18 +463,19 @@ class Reporter(BaseReporter):
             return None
         sender = self._sender
         if sender is None:
-            # Imported here, on the worker: the sender module is needed only once a span is sent.
-            from ..senders import UDPSender
-
-            channel = self._channel
-            sender = UDPSender(
-                channel.host, channel.reporting_port, max_packet_size=self._max_packet_size
-            )
-            self._sender = sender
+            sender = self._sender = self._new_default_sender()
         if version != self._sender_process_version:
             sender.set_process(*process)
             self._sender_process_version = version
         return sender
+
+    def _new_default_sender(self) -> Sender:
+        from ..senders import UDPSender
+
+        channel = self._channel
+        return UDPSender(
+            channel.host, channel.reporting_port, max_packet_size=self._max_packet_size
+        )
 
     def _finish(self, requests: list[_FlushRequest]) -> None:
         """Closing: send everything, close the sender, complete the close future."""

@@ -7,9 +7,10 @@ import ipaddress
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import _encode, constants
 from ..thrift import _process_tag_tuples
@@ -22,6 +23,47 @@ if TYPE_CHECKING:
 __all__ = ["UDPSender"]
 
 _SEND_TIMEOUT = 1.0  # a full socket buffer delays the worker at most this long per datagram
+
+# libc send(2), called through ctypes.PyDLL: unlike socket.send it keeps the GIL. socket.send
+# releases it around the syscall, and a CPU-bound application thread then takes it and keeps it
+# for a whole switch interval (5 ms): one datagram per 5 ms, and a burst overflows the queue.
+# MSG_DONTWAIT makes the call unable to block; whatever it cannot do (a full buffer: EAGAIN or
+# ENOBUFS) is left to socket.send. Errors from the syscall itself are raised as socket.send
+# would raise them, so the retry and refusal logic of _write is the same on both paths.
+_LibcSend = Callable[[int, bytes, int, int], int]
+_FALLBACK_ERRNOS = frozenset(
+    {errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR, errno.ENOMEM}
+)
+_LIBC_SEND_FLAGS = getattr(socket, "MSG_DONTWAIT", 0) | getattr(socket, "MSG_NOSIGNAL", 0)
+_libc_send: Optional[_LibcSend] = None
+_is_libc_send_loaded = False
+
+
+def _load_libc_send() -> Optional[_LibcSend]:
+    """libc ``send`` with the GIL held, or None (not Linux/macOS, no ctypes, no libc)."""
+    global _libc_send, _is_libc_send_loaded
+    if _is_libc_send_loaded:
+        return _libc_send
+    _is_libc_send_loaded = True
+    if not sys.platform.startswith(("linux", "darwin")) or not hasattr(socket, "MSG_DONTWAIT"):
+        return None
+    try:
+        import ctypes
+
+        function = ctypes.PyDLL(None, use_errno=True).send  # PyDLL: the call keeps the GIL
+        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int)
+        function.restype = ctypes.c_ssize_t
+        get_errno = ctypes.get_errno
+    except (ImportError, OSError, AttributeError):  # no ctypes, no libc, or no send in it
+        return None
+
+    def send(fd: int, data: bytes, size: int, flags: int) -> int:
+        """Bytes sent, or ``-errno``."""
+        sent = int(function(fd, data, size, flags))
+        return sent if sent >= 0 else -get_errno()
+
+    _libc_send = send
+    return send
 
 
 class UDPSender:
@@ -75,6 +117,8 @@ class UDPSender:
         self._warn = RateLimitedLogger(logger, LOG_INTERVAL)
         self._encoder = _encode.CompactEncoder()
         self._process: Optional[bytes] = None
+        if constants.UDP_SEND_KEEPS_GIL:
+            _load_libc_send()  # import ctypes here, not on the worker amid a burst
         self._init_process_state()
 
     def _init_process_state(self) -> None:
@@ -84,6 +128,7 @@ class UDPSender:
         self._address: Optional[tuple[Any, ...]] = None
         self._packet_limit = self.max_packet_size
         self._next_resolve = 0.0  # monotonic deadline; 0 resolves on the next send
+        self._libc_send: Optional[_LibcSend] = None
 
     @property
     def too_large_count(self) -> int:
@@ -191,6 +236,7 @@ class UDPSender:
             return False
         self._close_socket()
         self._sock, self._address = sock, address
+        self._libc_send = _load_libc_send() if constants.UDP_SEND_KEEPS_GIL else None
         limit = (
             constants.UDP_MAX_PAYLOAD_IPV4
             if family == socket.AF_INET
@@ -213,7 +259,7 @@ class UDPSender:
         if sock is None:  # a previous datagram's retry failed to reconnect
             return False
         try:
-            _send_checked(sock, packet)
+            _send_checked(sock, packet, self._libc_send)
             return True
         except OSError as exc:
             error = exc
@@ -223,7 +269,7 @@ class UDPSender:
         retry = is_changed or error.errno not in (errno.ECONNREFUSED, errno.EMSGSIZE)
         if retry and self._sock is not None:
             try:
-                _send_checked(self._sock, packet)
+                _send_checked(self._sock, packet, self._libc_send)
                 return True
             except OSError as exc:
                 error = exc
@@ -254,7 +300,7 @@ class UDPSender:
         self._init_process_state()
 
 
-def _send_checked(sock: socket.socket, packet: bytes) -> None:
+def _send_checked(sock: socket.socket, packet: bytes, libc_send: Optional[_LibcSend]) -> None:
     """``send``, then raise the refusal the kernel may already hold for this very datagram.
 
     An ICMP port-unreachable leaves a pending error on a connected UDP socket that the *next*
@@ -262,8 +308,19 @@ def _send_checked(sock: socket.socket, packet: bytes) -> None:
     datagram vanished while counted as sent, and the first one after the agent came back was
     lost. On loopback (a local agent or sidecar) the ICMP has arrived by the time ``send``
     returns; reading ``SO_ERROR`` now charges the refusal to its own datagram and clears it.
+
+    ``libc_send`` sends without releasing the GIL; a full buffer falls back to ``sock.send``
+    (which waits up to the socket's timeout), any other error is raised as ``sock.send`` would.
     """
-    sock.send(packet)
+    result = (
+        -errno.EAGAIN
+        if libc_send is None
+        else libc_send(sock.fileno(), packet, len(packet), _LIBC_SEND_FLAGS)
+    )
+    if result < 0:
+        if -result not in _FALLBACK_ERRNOS:
+            raise OSError(-result, os.strerror(-result))
+        sock.send(packet)
     code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if code:
         raise OSError(code, os.strerror(code))
