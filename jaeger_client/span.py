@@ -42,6 +42,14 @@ _make_key = _values.make_key
 #: A stored log: ``(timestamp in seconds, [converted fields])``.
 LogRecord = tuple[float, list[_values.TagTuple]]
 
+# Guards the lazy creation of span locks (``Span._make_lock``); held for a few bytecodes.
+_LOCK_INIT = threading.Lock()
+# Tags and logs of a span started unsampled, until it becomes sampled: one shared empty tuple,
+# so such a span allocates no lists. Appending to it raises AttributeError, which the appending
+# paths catch (under the span lock) to install a list.
+_NO_TAGS: list[_values.TagTuple] = ()  # type: ignore[assignment]  # see above: never appended to
+_NO_LOGS: list[LogRecord] = ()  # type: ignore[assignment]  # see above: never appended to
+
 
 def _timestamp(value: Any) -> float:
     """A caller-supplied start/finish/log time as finite positive float seconds; else now.
@@ -79,6 +87,13 @@ class Span(opentracing.Span):
     never change and the reporter thread reads them without locking. Mutations after ``finish()``
     are ignored and counted in ``tracer.dropped``, as are tags and logs over the tracer's caps.
 
+    A span the tracer starts unsampled stores nothing, so it has no lock until something needs
+    one (``_make_lock``): its ``finish()`` claims the span by popping the one item of ``_open``
+    (``list.pop`` is atomic, with or without the GIL). A lock made before that claim is that item,
+    and the finisher acquires and releases it after setting ``finished``: every mutation begun
+    under the lock before then is complete, and every later one sees ``finished``. A lock made
+    after the claim finds ``_open`` empty and sets ``finished`` itself.
+
     Tags and logs are stored already converted (``_values.make_tag``): tags and logs of an
     unsampled span are not stored at all. ``tags`` and ``logs`` present them as Thrift
     ``Tag``/``Log`` objects, as upstream stored them.
@@ -86,7 +101,9 @@ class Span(opentracing.Span):
 
     __slots__ = (
         "_context",
+        "_lock",
         "_logs",
+        "_open",
         "_tags",
         "_tracer",
         "end_time",
@@ -94,8 +111,13 @@ class Span(opentracing.Span):
         "operation_name",
         "references",
         "start_time",
-        "update_lock",
     )
+
+    # None until a mutation needs it, for a span the tracer started unsampled (see the class doc);
+    # typed without Optional because the hot paths call it and catch AttributeError instead
+    _lock: threading.Lock
+    # [None] or [lock] until finish() claims the span: only for a span started unsampled
+    _open: Optional[list[Optional[threading.Lock]]]
 
     def __init__(
         self,
@@ -114,7 +136,8 @@ class Span(opentracing.Span):
         self.start_time = time.time() if start_time is None else _timestamp(start_time)
         self.end_time: Optional[float] = None
         self.finished = False
-        self.update_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._open = None
         self.references = references
         self._tags: list[_values.TagTuple] = []
         self._logs: list[LogRecord] = []
@@ -132,11 +155,31 @@ class Span(opentracing.Span):
     def tracer(self) -> Tracer:
         return self._tracer
 
+    @property
+    def update_lock(self) -> threading.Lock:
+        """The lock every mutator holds (upstream's attribute; made on first use if need be)."""
+        return self._lock or self._make_lock()
+
+    def _make_lock(self) -> threading.Lock:
+        """Create the lock of a span started unsampled; every caller gets the same one."""
+        with _LOCK_INIT:
+            lock = self._lock
+            if lock is None:
+                lock = threading.Lock()
+                token = self._open
+                if token is not None:
+                    try:
+                        token[0] = lock  # finish() will pop it, and wait out its holder
+                    except IndexError:  # finish() has claimed the span already
+                        self.finished = True
+                self._lock = lock
+        return lock
+
     def set_operation_name(self, operation_name: str) -> Span:
         """Rename the span; a per-operation sampler may then revise its decision (late binding)."""
         if type(operation_name) is not str or not operation_name.isascii():
             operation_name = _operation_name(operation_name)
-        with self.update_lock:
+        with self._lock or self._make_lock():
             if self.finished:
                 self._tracer.dropped.add_after_finish()
                 return self
@@ -146,6 +189,13 @@ class Span(opentracing.Span):
 
     def set_tag(self, key: str, value: Any) -> Span:
         """Record a tag; its value is converted now (see ``_values.make_tag``) and never raises."""
+        flags = self._context.flags
+        # Unsampled (flags 0): only a key that normalizes to "sampling.priority" matters. A str
+        # key of at most 17 characters does only if it is that key: clean_str leaves ASCII
+        # alone, and cutting to max_tag_value_length only shortens. Longer keys take the path
+        # below. Every bytecode counts here (``__class__`` is cheaper than ``type()`` on 3.11).
+        if not flags and key.__class__ is str and key != _SAMPLING_PRIORITY and len(key) < 18:
+            return self
         tracer = self._tracer
         max_length = tracer.max_tag_value_length
         if type(key) is str and len(key) <= max_length:
@@ -153,7 +203,7 @@ class Span(opentracing.Span):
             # leaves ASCII alone), so an unsampled span returns before the ASCII check.
             if key == _SAMPLING_PRIORITY:
                 return self._set_sampling_priority_tag(value)
-            if not self._context.flags & SAMPLED_FLAG:
+            if not flags & SAMPLED_FLAG:
                 return self  # unsampled: nothing is stored, so nothing is converted
             if not key.isascii():
                 key = _values.clean_str(key)
@@ -161,7 +211,7 @@ class Span(opentracing.Span):
             key = _make_key(key, max_length)
             if key == _SAMPLING_PRIORITY:
                 return self._set_sampling_priority_tag(value)
-            if not self._context.flags & SAMPLED_FLAG:
+            if not flags & SAMPLED_FLAG:
                 return self
         t = type(value)
         if t is str and value.isascii() and len(value) <= max_length:
@@ -175,13 +225,20 @@ class Span(opentracing.Span):
         else:
             tag = _make_tag(key, value, max_length, tracer.max_traceback_length)
         # acquire/release, not ``with``: a with-statement costs twice as much on 3.11
-        lock = self.update_lock
-        lock.acquire()
+        lock = self._lock
+        try:
+            lock.acquire()
+        except AttributeError:  # None: started unsampled, and sampled since
+            lock = self._make_lock()
+            lock.acquire()
         try:
             if not self.finished:
                 tags = self._tags
                 if len(tags) < tracer.max_tags_per_span:
-                    tags.append(tag)
+                    try:
+                        tags.append(tag)
+                    except AttributeError:  # _NO_TAGS: started unsampled, and sampled since
+                        self._tags = [tag]
                     return self
                 is_full = True
             else:
@@ -196,7 +253,7 @@ class Span(opentracing.Span):
 
     def _set_sampling_priority_tag(self, value: Any) -> Span:
         tracer = self._tracer
-        with self.update_lock:
+        with self._lock or self._make_lock():
             if self.finished:
                 tracer.dropped.add_after_finish()
                 return self
@@ -204,14 +261,16 @@ class Span(opentracing.Span):
                 return self
             tags = self._tags
             if len(tags) < tracer.max_tags_per_span:
-                tags.append(
-                    _make_tag(
-                        _SAMPLING_PRIORITY,
-                        value,
-                        tracer.max_tag_value_length,
-                        tracer.max_traceback_length,
-                    )
+                tag = _make_tag(
+                    _SAMPLING_PRIORITY,
+                    value,
+                    tracer.max_tag_value_length,
+                    tracer.max_traceback_length,
                 )
+                if tags is _NO_TAGS:
+                    self._tags = [tag]
+                else:
+                    tags.append(tag)
                 return self
         tracer.dropped.add_tags(1)
         return self
@@ -239,7 +298,8 @@ class Span(opentracing.Span):
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
         """Record a structured log; at most ``tracer.max_fields_per_log`` fields are kept."""
-        if not self._context.flags & SAMPLED_FLAG:
+        flags = self._context.flags
+        if not flags or not flags & SAMPLED_FLAG:  # ``not flags`` first: cheaper when unsampled
             return self
         tracer = self._tracer
         dropped_fields = 0
@@ -277,13 +337,20 @@ class Span(opentracing.Span):
             )
         record = (time.time() if timestamp is None else _timestamp(timestamp), fields)
         # acquire/release, not ``with``: a with-statement costs twice as much on 3.11
-        lock = self.update_lock
-        lock.acquire()
+        lock = self._lock
+        try:
+            lock.acquire()
+        except AttributeError:  # None: started unsampled, and sampled since
+            lock = self._make_lock()
+            lock.acquire()
         try:
             if not self.finished:
                 logs = self._logs
                 if len(logs) < tracer.max_logs_per_span:
-                    logs.append(record)
+                    try:
+                        logs.append(record)
+                    except AttributeError:  # _NO_LOGS: started unsampled, and sampled since
+                        self._logs = [record]
                     if not dropped_fields:
                         return self
                     is_full = False
@@ -311,7 +378,7 @@ class Span(opentracing.Span):
         tracer = self._tracer
         prev_value = self._context.baggage.get(key)
         stored, log_fields = tracer._restrict_baggage(self, key, value)
-        with self.update_lock:
+        with self._lock or self._make_lock():
             if self.finished:
                 tracer.dropped.add_after_finish()
                 return self
@@ -336,11 +403,27 @@ class Span(opentracing.Span):
         """Finish the span and hand it to the reporter if sampled.
 
         A second call is ignored: counted in ``tracer.dropped.finish_twice`` and logged as a
-        warning at most once a minute.
+        warning at most once a minute. As upstream, ``end_time`` stays None on a span that is
+        not sampled when it finishes.
         """
+        token = self._open
+        if token is not None:  # started unsampled: claimed without a lock (see the class doc)
+            try:
+                lock = token.pop()
+            except IndexError:
+                self._finish_twice()
+                return
+            self.finished = True
+            if lock is not None:  # made before the claim: wait out mutations begun under it
+                lock.acquire()
+                lock.release()
+            if self._context.flags & SAMPLED_FLAG:  # by sampling.priority or late binding
+                self.end_time = time.time() if finish_time is None else _timestamp(finish_time)
+                self._tracer.report_span(self)
+            return
         end_time = time.time() if finish_time is None else _timestamp(finish_time)
         # acquire/release, not ``with``: a with-statement costs twice as much on 3.11
-        lock = self.update_lock
+        lock = self._lock
         lock.acquire()
         try:
             finished = self.finished
@@ -350,16 +433,19 @@ class Span(opentracing.Span):
         finally:
             lock.release()
         if finished:
-            self._tracer.dropped.add_finish_twice()
-            _warn.log(
-                "finish-twice",
-                logging.WARNING,
-                "Span has already been finished; will not be reported again (span %r).",
-                self,
-            )
+            self._finish_twice()
             return
         if self._context.flags & SAMPLED_FLAG:
             self._tracer.report_span(self)
+
+    def _finish_twice(self) -> None:
+        self._tracer.dropped.add_finish_twice()
+        _warn.log(
+            "finish-twice",
+            logging.WARNING,
+            "Span has already been finished; will not be reported again (span %r).",
+            self,
+        )
 
     # ---- upstream helpers -----------------------------------------------------------------------
 

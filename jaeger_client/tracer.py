@@ -23,7 +23,8 @@ from ._future import CloseFuture, completed_future
 from .codecs import BinaryCodec, Codec, TextCodec, ZipkinCodec
 from .constants import DEBUG_FLAG, SAMPLED_FLAG
 from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory, _noop
-from .span import _DENIED, Span, _operation_name, _timestamp
+from .sampler import ConstSampler
+from .span import _DENIED, _NO_LOGS, _NO_TAGS, Span, _operation_name, _timestamp
 from .span_context import SpanContext
 from .utils import local_ip
 
@@ -35,6 +36,7 @@ _SPAN_KIND = ext_tags.SPAN_KIND
 _RPC_SERVER = ext_tags.SPAN_KIND_RPC_SERVER
 _EMPTY_BAGGAGE: dict[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
 _new = object.__new__
+_ID_MASK = (1 << constants._max_id_bits) - 1
 
 
 class TracerMetrics:
@@ -339,8 +341,14 @@ class Tracer(opentracing.Tracer):
             # allocated, and called through a slower path
             max_bits = self.max_trace_id_bits
             trace_id = self.random.getrandbits(max_bits) or self._random_id(max_bits)
-            span_id = self.random.getrandbits(64) or self._random_id(64)
-            sampled, raw_tags = self.sampler.is_sampled(trace_id, operation_name or "")
+            # As jaeger-client-go and -java: a root span's id is its trace id's low 64 bits.
+            span_id = trace_id if max_bits == 64 else (trace_id & _ID_MASK or self._random_id(64))
+            sampler = self.sampler
+            if type(sampler) is ConstSampler:  # its is_sampled, inlined (exact type: no override)
+                sampled = sampler.decision
+                raw_tags = sampler._tags
+            else:
+                sampled, raw_tags = sampler.is_sampled(trace_id, operation_name or "")
             if sampled:
                 flags = SAMPLED_FLAG
                 cached_source, cached = self._sampler_tags_cache
@@ -349,7 +357,7 @@ class Tracer(opentracing.Tracer):
                 tag_list: list[_values.TagTuple] = cached[:]
             else:
                 flags = 0
-                tag_list = []
+                tag_list = _NO_TAGS
             context = _new(SpanContext)
             context.trace_id = trace_id
             context.span_id = span_id
@@ -379,7 +387,7 @@ class Tracer(opentracing.Tracer):
             # copy-on-write: sharing the parent's dict is safe
             context._baggage = parent._baggage or _EMPTY_BAGGAGE
             context._debug_id = None
-            tag_list = []
+            tag_list = _NO_TAGS
             # the decision is handed on: late binding must not revise it
             parent._has_children = True
             is_root = False
@@ -401,10 +409,17 @@ class Tracer(opentracing.Tracer):
         span.start_time = time.time() if start_time is None else _timestamp(start_time)
         span.end_time = None
         span.finished = False
-        span.update_lock = threading.Lock()
         span.references = valid_references
-        span._tags = tag_list
-        span._logs = []
+        if flags & SAMPLED_FLAG:
+            span._lock = threading.Lock()
+            span._open = None
+            span._tags = tag_list or []  # a child's, or a root's without sampler tags
+            span._logs = []
+        else:  # stores nothing: no lock until one is needed, no lists (see Span)
+            span._lock = None  # type: ignore[assignment]  # Span._lock: None until needed
+            span._open = [None]
+            span._tags = _NO_TAGS
+            span._logs = _NO_LOGS
         if tags:
             return self._finish_start(span, tags, is_root)
         m = self.metrics
@@ -493,9 +508,8 @@ class Tracer(opentracing.Tracer):
         references: Optional[list[opentracing.Reference]],
     ) -> Span:
         """A new trace: from nothing, or from a debug-id-only or baggage-only carrier."""
-        getrandbits = self.random.getrandbits
-        trace_id = getrandbits(self.max_trace_id_bits) or self._random_id(self.max_trace_id_bits)
-        span_id = getrandbits(64) or self._random_id(64)
+        trace_id = self._random_id(self.max_trace_id_bits)
+        span_id = trace_id & _ID_MASK or self._random_id(64)  # as start_span's root spans
         flags = 0
         baggage = None
         debug_tag = None

@@ -170,7 +170,7 @@ def test_unsampled_span_stores_no_tags_or_logs() -> None:
     span = tracer.start_span("op", tags={"a": 1})
     span.set_tag("b", 2).log_kv({"event": "x"})
     span.finish()
-    assert span._tags == [] and span._logs == [] and reported(tracer) == []
+    assert not span._tags and not span._logs and reported(tracer) == []
     assert tracer.dropped.as_dict() == dict.fromkeys(tracer.dropped.as_dict(), 0)
 
 
@@ -239,11 +239,11 @@ def test_non_integer_sampling_priority_is_ignored_without_raising(value: Any) ->
     tracer = make_tracer(sampled=False)
     span = tracer.start_span("op")
     span.set_tag(ext_tags.SAMPLING_PRIORITY, value)
-    assert span.flags == 0 and span._tags == []
+    assert span.flags == 0 and not span._tags
     debug = tracer.start_span("op")
     debug._context.flags = SAMPLED_FLAG | DEBUG_FLAG
     debug.set_tag(ext_tags.SAMPLING_PRIORITY, value)
-    assert debug.is_debug() and debug._tags == []
+    assert debug.is_debug() and not debug._tags
 
 
 def test_sampling_priority_on_a_debug_span_does_not_ask_the_throttler_again() -> None:
@@ -260,7 +260,7 @@ def test_sampling_priority_denied_by_the_throttler_changes_nothing() -> None:
     span = make_tracer(sampled=False, throttler=throttler).start_span("op")
     span.set_tag(ext_tags.SAMPLING_PRIORITY, 1)
     assert throttler.asked == ["op"]
-    assert not span.is_sampled() and span._tags == []
+    assert not span.is_sampled() and not span._tags
 
 
 def test_sampling_priority_key_may_be_a_str_subclass() -> None:
@@ -398,7 +398,7 @@ def test_baggage_set_get_delete_and_logged_when_sampled() -> None:
 def test_baggage_on_an_unsampled_span_is_kept_but_not_logged() -> None:
     span = make_tracer(sampled=False).start_span("op")
     span.set_baggage_item("k", "v")
-    assert span.get_baggage_item("k") == "v" and span._logs == []
+    assert span.get_baggage_item("k") == "v" and not span._logs
 
 
 def test_baggage_values_that_are_not_strings_become_strings() -> None:

@@ -315,7 +315,16 @@ def test_ids_are_64_bit_by_default_and_128_bit_trace_ids_on_request() -> None:
     long = [tracer.start_span("op") for _ in range(200)]
     assert all(0 < s.trace_id < 2**128 and 0 < s.span_id < 2**64 for s in long)
     assert any(s.trace_id >= 2**64 for s in long)
-    assert all(s.span_id != s.trace_id for s in long)
+
+
+def test_a_root_spans_id_is_its_trace_ids_low_64_bits() -> None:
+    """As jaeger-client-go and -java do (one random draw per trace, not two)."""
+    assert all(s.span_id == s.trace_id for s in (make_tracer().start_span("op") for _ in range(50)))
+    tracer = make_tracer(generate_128bit_trace_id=True)
+    for s in (tracer.start_span("op") for _ in range(50)):
+        assert s.span_id == s.trace_id & (2**64 - 1)
+    child = tracer.start_span("child", child_of=s)
+    assert child.span_id != s.span_id and child.parent_id == s.span_id
 
 
 def test_ids_are_never_zero() -> None:
