@@ -99,3 +99,40 @@ def test_an_unsampled_span_made_sampled_stores_tags_and_logs_in_its_own_lists() 
     first.finish()
     second.finish()
     assert reporter.get_spans() == [first]
+
+
+# ---- W3C tracestate: a child inherits its parent's ----------------------------------------------
+
+
+def test_a_child_inherits_the_parents_trace_state_only_when_it_has_one() -> None:
+    import pytest
+
+    from jaeger_client import SpanContext
+
+    if "_trace_state" not in getattr(SpanContext, "__slots__", ()):
+        pytest.skip("SpanContext has no _trace_state slot yet")
+    tracer = make_tracer()[0]
+    parent = SpanContext(1, 2, None, 1)
+    parent._trace_state = "vendor=abc"  # type: ignore[attr-defined]  # slot added later
+    child = tracer.start_span("child", child_of=parent)
+    grandchild = tracer.start_span("grandchild", child_of=child)
+    assert child.context._trace_state == "vendor=abc"  # type: ignore[attr-defined]
+    assert grandchild.context._trace_state == "vendor=abc"  # type: ignore[attr-defined]
+    plain = tracer.start_span("plain", child_of=SpanContext(1, 2, None, 1))
+    assert getattr(plain.context, "_trace_state", None) is None
+
+
+def test_a_child_of_a_context_subclass_inherits_its_trace_state() -> None:
+    from jaeger_client import SpanContext
+
+    class WithTraceState(SpanContext):
+        __slots__ = ("_trace_state",) if "_trace_state" not in SpanContext.__slots__ else ()
+
+    tracer = make_tracer()[0]
+    parent = WithTraceState(1, 2, None, 1)
+    parent._trace_state = "vendor=abc"
+    child = tracer.start_span("child", child_of=parent)
+    assert child.context._trace_state == "vendor=abc"  # type: ignore[attr-defined]
+    assert getattr(tracer.start_span("x", child_of=child).context, "_trace_state", None) == (
+        "vendor=abc" if "_trace_state" in SpanContext.__slots__ else None
+    )
