@@ -146,15 +146,19 @@ SCENARIO_LIST = [
     ),
     Scenario(
         "interference",
-        "1 ms timer loop, 5k spans/s for 5 s",
+        "1 ms periodic timer, 5k spans/s for 5 s",
         "interference.py",
         {},
         {"baseline_s": 0.1, "idle_s": 0.1, "load_s": 0.2, "chunks": 40, "rate": 1000},
         [
-            Metric("late_load", "late 1 ms ticks (>2 ms) in 5 s", "{:.0f}"),
+            Metric("late_load", "deadlines served >0.1 ms late (of 5,000)", "{:.0f}"),
+            Metric("late_baseline", "same, no reporter (noise floor)", "{:.0f}", ratio=False),
+            Metric("late_1ms_load", "deadlines served >1 ms late", "{:.0f}"),
+            Metric("late_1ms_baseline", "same, no reporter", "{:.0f}", ratio=False),
+            Metric("late_sleeps_load", "sleep(1 ms) calls >2 ms in 5 s", "{:.0f}"),
             Metric("bg_cpu_ms_per_s", "background CPU ms/s"),
-            Metric("late_idle", "late ticks, idle reporter 1 s", "{:.0f}", ratio=False),
-            Metric("late_baseline", "late ticks, no reporter 1 s", "{:.0f}", ratio=False),
+            Metric("late_sleeps_idle", "sleeps >2 ms, idle reporter 1 s", "{:.0f}", ratio=False),
+            Metric("late_sleeps_baseline", "sleeps >2 ms, no reporter 1 s", "{:.0f}", ratio=False),
         ],
     ),
     Scenario(
@@ -237,6 +241,7 @@ TARGETS = [
         "ratio_le",
         0.2,
     ),
+    # late_load: deadlines of a periodic 1 ms timer served > 0.1 ms late (benchmarks/README.md)
     Target("late timer ticks ≤ 1 % of upstream's", "interference", "late_load", "ratio_le", 0.01),
     Target("RSS growth over 1M spans < 1 MB after close", "rss", "rss_growth_kb", "max_le", 1024.0),
     Target(

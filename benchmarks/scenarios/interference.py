@@ -1,18 +1,25 @@
-"""What the tracer's background thread costs the application: late timer ticks and CPU slowdown.
+"""What the tracer's background thread costs the application: late timer deadlines and CPU.
 
-The main thread is an application with a 1 ms timer: ``time.sleep(0.001)`` in a loop, counting
-the sleeps that take longer than ``late_ms`` (the thread could not get the GIL back in time). It
-also makes spans at a steady ``rate`` between sleeps; only the sleeps are timed, so the cost of
-making spans is not counted here, only what the tracer's own threads do meanwhile.
+Headline (``late_load``): the main thread runs a periodic 1 ms timer with absolute deadlines
+(``start + k ms``, 5,000 of them in 5 s), sleeping until the next one and making spans at
+``rate`` between firings. A deadline is late if it is served more than ``late_after_ms`` (0.1 ms)
+after it was due; a thread held off for 10 ms misses 10 deadlines. This definition reproduces the
+issue's figure for upstream (~4,500 late in 5 s). ``late_baseline`` is the same loop with a tracer
+that has no reporter at all: the machine's own noise floor, reported, never subtracted.
+``late_1ms_*`` count deadlines served more than a whole period late.
 
-Phases, one process: ``baseline`` (a tracer with no background work at all), ``idle`` (the real
-reporter, no spans), ``load`` (the real reporter, spans at ``rate``; ``bg_cpu_*`` is the CPU the
-process spent outside the main thread meanwhile); then a fixed CPU workload (pure-Python chunks,
-spans made between them at the same rate), in blocks alternating between the no-background
-tracer and the real reporter: ``cpu_slowdown_pct`` is the extra wall time of the chunks.
-That last figure is diagnostic only (the driver does not print it): a reporter that cannot keep
-up (upstream's) is still busy during the blocks without it, and on a shared machine the
-difference is within the noise; ``bg_cpu_ms_per_s`` is the robust measure of the same cost.
+Secondary (``late_sleeps_load``, the earlier headline): ``time.sleep(0.001)`` in a loop, spans
+made between sleeps, counting sleeps that take longer than ``late_ms`` (2 ms).
+
+Phases, one process: ``baseline`` (a tracer with no background work at all: both loops),
+``idle`` (the real reporter, no spans), ``load`` (the real reporter, spans at ``rate``: both
+loops; ``bg_cpu_*`` is the CPU the process spent outside the main thread during the timer loop);
+then a fixed CPU workload (pure-Python chunks, spans made between them at the same rate), in
+blocks alternating between the no-background tracer and the real reporter:
+``cpu_slowdown_pct`` is the extra wall time of the chunks. That last figure is diagnostic only
+(the driver does not print it): a reporter that cannot keep up (upstream's) is still busy during
+the blocks without it, and on a shared machine the difference is within the noise;
+``bg_cpu_ms_per_s`` is the robust measure of the same cost.
 OTel runs its BatchSpanProcessor with a discarding exporter.
 """
 
@@ -23,6 +30,8 @@ from typing import Any
 
 import _common
 
+THRESHOLDS_MS = (1.1, 1.25, 1.5, 2.0)  # sleep durations counted in every phase (see README)
+
 
 def timer_loop(tracer: Any, seconds: float, rate: float, late_s: float) -> dict[str, Any]:
     one_span = _common.one_span
@@ -32,6 +41,8 @@ def timer_loop(tracer: Any, seconds: float, rate: float, late_s: float) -> dict[
     end = start + seconds
     ticks = late = emitted = 0
     worst = 0.0
+    durations: list[float] = []
+    record = durations.append
     while True:
         now = perf()
         if now >= end:
@@ -45,10 +56,64 @@ def timer_loop(tracer: Any, seconds: float, rate: float, late_s: float) -> dict[
         sleep(0.001)
         d = perf() - s
         ticks += 1
+        record(d)
         if d > late_s:
             late += 1
         worst = max(worst, d)
-    return {"ticks": ticks, "late": late, "worst_ms": worst * 1e3, "spans": emitted}
+    over = {f"{t:g}": sum(1 for d in durations if d > t / 1e3) for t in THRESHOLDS_MS}
+    durations.sort()
+    return {
+        "ticks": ticks,
+        "late": late,
+        "over": over,
+        "median_ms": durations[len(durations) // 2] * 1e3 if durations else 0.0,
+        "worst_ms": worst * 1e3,
+        "spans": emitted,
+    }
+
+
+LATE_AFTER_MS = (0.1, 0.25, 0.5, 1.0)  # deadline lateness recorded for every phase (see README)
+
+
+def deadline_loop(tracer: Any, seconds: float, rate: float) -> dict[str, Any]:
+    """A periodic 1 ms timer with absolute deadlines (``start + k ms``), as an event loop runs one.
+
+    Between firings the thread makes the spans due at ``rate``, then sleeps until the next
+    deadline. A firing serves every deadline that has passed; each served deadline's lateness is
+    the firing time minus the deadline, so a thread held off for 10 ms has 10 late deadlines.
+    """
+    one_span = _common.one_span
+    perf = time.perf_counter
+    sleep = time.sleep
+    period = 0.001
+    start = perf()
+    end = start + seconds
+    due = start + period
+    deadlines = emitted = 0
+    lateness: list[float] = []
+    record = lateness.append
+    while due <= end:
+        if rate:
+            owed = int((perf() - start) * rate)
+            while emitted < owed:
+                one_span(tracer)
+                emitted += 1
+        now = perf()
+        if due > now:
+            sleep(due - now)
+        fired = perf()
+        while due <= fired and due <= end:
+            record(fired - due)
+            deadlines += 1
+            due += period
+    late = {f"{t:g}": sum(1 for x in lateness if x > t / 1e3) for t in LATE_AFTER_MS}
+    lateness.sort()
+    return {
+        "deadlines": deadlines,
+        "late": late,
+        "median_late_ms": lateness[len(lateness) // 2] * 1e3 if lateness else 0.0,
+        "spans": emitted,
+    }
 
 
 def work_chunk(n: int) -> int:
@@ -82,12 +147,14 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     quiet = impl.tracer("none")
     work_chunk(p["chunk_size"])
     baseline = timer_loop(quiet, p["baseline_s"], rate, late_s)
+    timer_baseline = deadline_loop(quiet, p["load_s"], rate)
     with _common.SinkClient() as sink:
         tracer = impl.tracer("udp", port=sink.port, substitute=True)
         idle = timer_loop(tracer, p["idle_s"], 0, late_s)
         cpu0, main0 = time.process_time(), time.thread_time()
-        load = timer_loop(tracer, p["load_s"], rate, late_s)
+        timer_load = deadline_loop(tracer, p["load_s"], rate)
         background_cpu = (time.process_time() - cpu0) - (time.thread_time() - main0)
+        load = timer_loop(tracer, p["load_s"], rate, late_s)
         # Alternate blocks without and with the reporter so that drift in machine load cancels.
         cpu_base = cpu_real = 0.0
         per_block = max(1, p["chunks"] // p["blocks"])
@@ -97,20 +164,34 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
         impl.close(tracer)
         delivered = sink.stats(quiet=0.3)["spans"]
     impl.close(quiet)
+    late_after = f"{p['late_after_ms']:g}"
     return {
-        "late_load": load["late"],
-        "ticks_load": load["ticks"],
-        "worst_ms_load": load["worst_ms"],
-        "late_idle": idle["late"],
-        "ticks_idle": idle["ticks"],
-        "late_baseline": baseline["late"],
-        "ticks_baseline": baseline["ticks"],
+        # headline: deadlines of the periodic 1 ms timer served more than late_after_ms late
+        "late_load": timer_load["late"][late_after],
+        "late_baseline": timer_baseline["late"][late_after],
+        "late_1ms_load": timer_load["late"]["1"],
+        "late_1ms_baseline": timer_baseline["late"]["1"],
+        "deadlines_load": timer_load["deadlines"],
+        "late_by_tolerance_load": timer_load["late"],
+        "late_by_tolerance_baseline": timer_baseline["late"],
+        "median_lateness_ms_load": timer_load["median_late_ms"],
+        "median_lateness_ms_baseline": timer_baseline["median_late_ms"],
+        # secondary: sleep(1 ms) calls that took longer than late_ms (the earlier headline)
+        "late_sleeps_load": load["late"],
+        "sleeps_load": load["ticks"],
+        "worst_sleep_ms_load": load["worst_ms"],
+        "sleeps_over_ms_load": load["over"],
+        "late_sleeps_idle": idle["late"],
+        "sleeps_idle": idle["ticks"],
+        "late_sleeps_baseline": baseline["late"],
+        "sleeps_baseline": baseline["ticks"],
+        "sleeps_over_ms_baseline": baseline["over"],
         "bg_cpu_ms_per_s": background_cpu * 1e3 / p["load_s"],
-        "bg_cpu_us_per_span": background_cpu * 1e6 / max(load["spans"], 1),
+        "bg_cpu_us_per_span": background_cpu * 1e6 / max(timer_load["spans"], 1),
         "cpu_base_s": cpu_base,
         "cpu_real_s": cpu_real,
         "cpu_slowdown_pct": 100.0 * (cpu_real / cpu_base - 1.0),
-        "spans_load": load["spans"],
+        "spans_load": timer_load["spans"] + load["spans"],
         "delivered": delivered,
     }
 
@@ -122,6 +203,7 @@ if __name__ == "__main__":
         {
             "rate": 5000,
             "late_ms": 2.0,
+            "late_after_ms": 0.1,
             "baseline_s": 1.0,
             "idle_s": 1.0,
             "load_s": 5.0,
