@@ -19,11 +19,12 @@ dropped and counted, never the whole context.
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, unquote
 
 from opentracing import InvalidCarrierException, SpanContextCorruptedException
 
@@ -105,6 +106,16 @@ _MIN_BINARY_ITEM = 2 * _U32.size  # an item with an empty key and value
 # a longer %-encoded uber-trace-id cannot decode (3:1 at most) to a valid one: don't unquote it
 _MAX_QUOTED_TRACE_HEADER = 3 * len("0" * 32 + ":" + "0" * 16 + ":" + "0" * 16 + ":00")
 _FAST_BAGGAGE_VALUE = 256  # see TextCodec._fast_baggage_items
+# escapes that urllib would keep as a literal '%' (not 2 hex digits), fixed up per carrier:
+# a regex step each, so a carrier full of them costs a bounded amount (RELIABILITY 2.2)
+_BAD_ESCAPE_BUDGET = 32
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# undocumented, but C speed: '\\xHH' escapes decoded as bytes; fall back to urllib without it
+_escape_decode: Optional[Callable[[bytes, str], tuple[bytes, int]]] = getattr(
+    codecs, "escape_decode", None
+)
+# the bytes urllib.parse.quote() keeps as they are (its always-safe set and its default '/')
+_QUOTE_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/"
 _MAX_SHOWN = 64  # characters of a bad header quoted in an exception message
 _KEY_CACHE_SIZE = 512  # distinct carrier key spellings remembered per codec
 _KEY_CACHE_MAX_LEN = 128
@@ -170,6 +181,60 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+def _unquote_plus(text: str, budget: Optional[int] = None) -> tuple[Optional[str], int]:
+    """``urllib.parse.unquote_plus(text)`` (UTF-8, ``errors="replace"``) without a Python step
+    per escape; returns the decoded text and what is left of ``budget``.
+
+    ``budget`` bounds the escapes that need fixing up first (a ``%`` not followed by two hex
+    digits, which urllib keeps as it is): with more than that, the result is ``None``.
+    ``None`` means no bound. The result equals urllib's (a property test proves it): escapes
+    become bytes, the bytes are decoded as UTF-8; text that is not ASCII is decoded as a whole,
+    which gives what urllib's run-by-run decoding gives because a non-ASCII character starts
+    with a UTF-8 lead byte, which ends any incomplete sequence before it.
+    """
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text, budget or 0
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, which urllib keeps as they are
+            data = b""
+    if _escape_decode is None or not data:
+        # urllib's own loop: a Python step per escape, so every escape counts
+        spent = text.count("%")
+        if budget is not None and spent > budget:
+            return None, 0
+        return unquote(text), 0 if budget is None else budget - spent
+    escapes = data.count(b"%")
+    escaped = data.replace(b"\\", b"\\\\")  # keep backslashes (no copy if none)
+    # errors="replace" writes one byte for a bad "\\x" escape where a good one turns 3 bytes
+    # into 1: so only with every escape good is the result 2 bytes shorter per escape
+    raw = _escape_decode(escaped.replace(b"%", b"\\x"), "replace")[0]
+    if len(raw) != len(data) - 2 * escapes:  # some '%' must stay literal: make them '%25'
+        if budget is None:
+            data = _BAD_ESCAPE.sub(b"%25", data)
+        elif not budget:
+            return None, 0
+        else:
+            data, bad = _BAD_ESCAPE.subn(b"%25", data, budget + 1)
+            if bad > budget:
+                return None, 0  # spent: later values with bad escapes cost no regex work
+            budget -= bad
+        escaped = data.replace(b"\\", b"\\\\")
+        raw = _escape_decode(escaped.replace(b"%", b"\\x"), "strict")[0]
+    return raw.decode("utf-8", "replace"), budget or 0
+
+
+def _quoted_len(value: str) -> int:
+    """``len(quote(value, errors="replace"))`` without quoting: 3 for each byte quote() escapes."""
+    data = value.encode("utf-8", "replace")
+    return len(data) + 2 * len(data.translate(None, _QUOTE_SAFE))
+
+
 def _context_of(span_context: Any) -> SpanContext:
     """Accept a :class:`SpanContext` or anything with one as ``.context`` (a Span), as upstream."""
     if isinstance(span_context, SpanContext):
@@ -200,8 +265,14 @@ def _bad_carrier(carrier: Any, error: BaseException) -> InvalidCarrierException:
     return InvalidCarrierException(f"carrier {type(carrier).__name__} failed: {_shown(error)}")
 
 
+class _Encoded(str):
+    """A baggage value still %-encoded: decoded when it is bounded, if it can fit at all."""
+
+    __slots__ = ()
+
+
 def _bound_baggage(
-    entries: list[tuple[str, str]], overhead: int, quoted: bool = False
+    entries: list[tuple[str, str]], overhead: int, quoted: bool = False, budget: int = 0
 ) -> tuple[dict[str, str], int]:
     """Keep the baggage within the bounds; return it and how many items were dropped.
 
@@ -210,7 +281,8 @@ def _bound_baggage(
     ``overhead`` (the header prefix it is re-injected under): a context re-injects at most
     8 KB of baggage however large the carrier was. With ``quoted`` (HTTP_HEADERS), a value
     counts as the ``quote()``-d text it is re-injected as, up to 3 bytes per byte. A repeated
-    key keeps its last value, as a dict would; earlier keys win the space.
+    key keeps its last value, as a dict would; earlier keys win the space. An :class:`_Encoded`
+    value is %-decoded here, with ``budget`` for its bad escapes (see _unquote_plus).
     """
     # dedupe in C, last value wins
     merged: Collection[tuple[str, str]] = dict(entries).items() if len(entries) > 1 else entries
@@ -223,8 +295,14 @@ def _bound_baggage(
             dropped += len(merged) - seen  # nothing more can fit
             break
         seen += 1
+        if type(value) is _Encoded:
+            decoded, budget = _unquote_plus(value, budget)
+            if decoded is None:
+                dropped += 1  # too many escapes to fix up: dropped like an oversize item
+                continue
+            value = decoded
         if quoted and not (value.isascii() and value.isalnum()):
-            size = _utf8_len(key) + len(quote(value, errors="replace"))  # as inject writes it
+            size = _utf8_len(key) + _quoted_len(value)  # as inject writes it
         elif key.isascii() and value.isascii():
             size = len(key) + len(value)
         else:
@@ -551,34 +629,39 @@ class TextCodec(Codec):
         url_encoding = self.url_encoding
         entries: list[tuple[str, str]] = []
         dropped = 0
+        budget = _BAD_ESCAPE_BUDGET  # per carrier: see _unquote_plus
         for key, value in values:
             text = value if type(value) is str else _as_text(value)
             if text is None:
                 continue  # not a string: ignored, like a header that is not there
             if key is _BAGGAGE_HEADER:
-                dropped += self._parse_baggage_header(text, entries)
+                lost, budget = self._parse_baggage_header(text, entries, budget)
+                dropped += lost
             elif isinstance(key, str):
                 # decoding shrinks a value at most 3:1 ("%XX"), so a longer one cannot fit
                 if len(text) > 3 * MAX_BAGGAGE_ITEM_BYTES:
                     dropped += 1
                     continue
                 if url_encoding and ("%" in text or "+" in text):
-                    # %XX, and + as a space: Go and Java clients write a space as +
-                    text = unquote_plus(text)
+                    # %XX, and + as a space (Go and Java clients write a space as +), decoded
+                    # by _bound_baggage only if the item can still fit
+                    text = _Encoded(text)
                 entries.append((key, text))
-        baggage, over = _bound_baggage(entries, self.prefix_length, url_encoding)
+        baggage, over = _bound_baggage(entries, self.prefix_length, url_encoding, budget)
         dropped += over
         if dropped and self._count_truncations is not None:
             self._count_truncations(dropped)
         return baggage or None
 
-    def _parse_baggage_header(self, header: str, entries: list[tuple[str, str]]) -> int:
+    def _parse_baggage_header(
+        self, header: str, entries: list[tuple[str, str]], budget: int
+    ) -> tuple[int, int]:
         """``k1=v1, k2=v2``: items without exactly one ``=`` are skipped, as upstream and Go.
 
         Like a W3C baggage header, only the first ``MAX_BAGGAGE_HEADER_BYTES`` bytes and the
         first ``MAX_BAGGAGE_ITEMS`` comma-separated members are read, so a hostile header costs
         no Python loop over 10,000 items. Appends the items to ``entries``; returns how many
-        members were cut off.
+        members were cut off and what is left of the bad-escape ``budget`` (_unquote_plus).
         """
         dropped = 0
         window = MAX_BAGGAGE_HEADER_BYTES + 1
@@ -587,7 +670,11 @@ class TextCodec(Codec):
             dropped = header.count(",", cut + 1) + 1
             header = header[:cut] if cut >= 0 else ""
         if self.url_encoding and ("%" in header or "+" in header):
-            header = unquote_plus(header)  # the whole value first, as upstream and Go
+            # the whole value first, as upstream and Go
+            decoded, budget = _unquote_plus(header, budget)
+            if decoded is None:  # too many escapes to fix up: every member is dropped
+                return dropped + header.count(",") + 1, budget
+            header = decoded
         parts = header.split(",", MAX_BAGGAGE_ITEMS)
         if len(parts) > MAX_BAGGAGE_ITEMS:
             dropped += parts.pop().count(",") + 1
@@ -597,7 +684,7 @@ class TextCodec(Codec):
                 key = kv[0].strip()
                 if key:
                     entries.append((key, kv[1].strip()))
-        return dropped
+        return dropped, budget
 
 
 def _baggage_text(value: Any) -> Optional[str]:

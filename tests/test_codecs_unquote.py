@@ -1,0 +1,69 @@
+"""The %-decoder TextCodec uses for HTTP_HEADERS baggage equals ``urllib.parse.unquote_plus``."""
+
+from __future__ import annotations
+
+import codecs
+from urllib.parse import quote, unquote_plus
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jaeger_client import codecs as jaeger_codecs
+from jaeger_client.codecs import _quoted_len, _unquote_plus
+
+# pieces that exercise every branch: escapes valid, short, at the end, mixed case, of UTF-8
+# lead and continuation bytes; backslashes (escape_decode's own escape); non-ASCII; surrogates
+PIECES = st.sampled_from(
+    [
+        "%", "%4", "%41", "%e9", "%C3", "%c3%A9", "%E6%97%A5", "%ff", "%zz", "%%", "%+", "+",
+        "\\", "\\x41", "\\\\", "a", " ", "é", "日", "\ud800", "\udfff", "%\ud800", "%é",
+        "\U0001f600", "%F0%9F", "%98%80", "%00", "\x00", "\n", "x",
+    ]
+)  # fmt: skip
+TEXTS = st.one_of(
+    st.text(st.characters(codec=None, exclude_categories=())),
+    st.lists(PIECES | st.text(max_size=3), max_size=40).map("".join),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=TEXTS)
+def test_unquote_plus_equals_urllib_for_any_text(text: str) -> None:
+    assert _unquote_plus(text) == (unquote_plus(text), 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS)
+def test_unquote_plus_without_escape_decode_equals_urllib(text: str) -> None:
+    """``codecs.escape_decode`` is undocumented: without it, urllib does the work."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jaeger_codecs, "_escape_decode", None)
+        assert _unquote_plus(text)[0] == unquote_plus(text)
+
+
+def test_escape_decode_is_present_on_this_python() -> None:
+    assert jaeger_codecs._escape_decode is codecs.escape_decode  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "budget", "expected"),
+    [
+        ("%41%42", 0, ("AB", 0)),  # valid escapes cost nothing
+        ("%zz%41", 1, ("%zzA", 0)),
+        ("%zz%zz", 1, (None, 0)),  # over budget: nothing decoded, the budget spent
+        ("%zz%zz", 2, ("%zz%zz", 0)),
+        ("a+b", 0, ("a b", 0)),
+        ("\ud800%zz", 1, ("\ud800%zz", 0)),  # urllib's path: every '%' counts
+        ("\ud800%41%42", 1, (None, 0)),
+    ],
+)
+def test_bad_escapes_spend_the_budget(text: str, budget: int, expected: tuple[object, int]) -> None:
+    assert _unquote_plus(text, budget) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=TEXTS)
+def test_quoted_len_equals_the_length_quote_writes(text: str) -> None:
+    """Extract bounds HTTP_HEADERS baggage by its re-injected (quoted) size, without quoting."""
+    assert _quoted_len(text) == len(quote(text, errors="replace"))
