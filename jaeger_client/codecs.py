@@ -7,7 +7,7 @@ https://github.com/openzipkin/b3-propagation, https://www.w3.org/TR/trace-contex
 - :class:`BinaryCodec` - jaeger-client-go's binary layout (BINARY, ``bytearray`` carrier)
 - :class:`ZipkinCodec` - ``'zipkin-span-format'`` dicts or objects (TChannel interop)
 - :class:`B3Codec` - Zipkin B3 multi-header; :class:`B3SingleCodec` - the single ``b3`` header
-- :class:`TraceContextCodec` - W3C ``traceparent``
+- :class:`TraceContextCodec` - W3C ``traceparent`` and ``tracestate``
 - :class:`CompositeCodec` - several of the above on one carrier
 
 Contract: ``inject`` and ``extract`` let only ``InvalidCarrierException`` (the carrier is not
@@ -53,6 +53,7 @@ from .constants import (
     W3C_TRACEPARENT,
     W3C_TRACEPARENT_INVALID_VERSION,
     W3C_TRACEPARENT_VERSION,
+    W3C_TRACESTATE,
     ZIPKIN_FLAGS_KEY,
     ZIPKIN_PARENT_ID_KEY,
     ZIPKIN_SPAN_FORMAT,
@@ -96,6 +97,17 @@ _B3_SINGLE = re.compile(
 )
 # version-00 traceparent is exactly these 55 chars; later versions may append "-..." fields.
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.S)
+
+# tracestate list member (W3C trace-context level 2 keys, which may start with a digit):
+# key = simple-key / tenant@system; value = up to 256 printable ASCII but ',' and '=',
+# not ending in a space. OWS around a member is stripped before matching.
+_TRACESTATE_MEMBER = re.compile(
+    r"(?:[a-z0-9][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})"
+    r"=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
+)
+_TRACESTATE_MAX_MEMBERS = 32
+_TRACESTATE_MAX_LENGTH = 512  # propagated at most; longer: drop >128-char members, then the last
+_TRACESTATE_LONG_MEMBER = 128
 
 # Binary layout (jaeger-client-go propagation.go): trace-high, trace-low, span, parent: u64;
 # flags: u8; baggage count: u32; then per item key-len u32, key, value-len u32, value.
@@ -1094,18 +1106,25 @@ class B3SingleCodec(Codec):
 
 
 class TraceContextCodec(Codec):
-    """W3C Trace Context ``traceparent`` (https://www.w3.org/TR/trace-context/).
+    """W3C Trace Context ``traceparent`` and ``tracestate`` (https://www.w3.org/TR/trace-context/).
 
     ``traceparent: 00-{32 hex trace id}-{16 hex parent id}-{2 hex flags}``, lower-case only;
     version ``ff`` and all-zero ids are rejected; a later version may append fields. The sampled
-    flag maps to Jaeger's sampled bit; W3C has no debug bit. ``tracestate`` is neither read nor
-    written: a Jaeger span context has nowhere to carry it to child spans.
+    flag maps to Jaeger's sampled bit; W3C has no debug bit.
+
+    ``tracestate`` is read only with a valid ``traceparent``: list members that are not
+    ``key=value`` as the spec defines them are dropped (the spec allows either that or dropping
+    the header), as are duplicate keys and members past the 32nd; if the rest is longer than
+    512 characters, members over 128 characters go first, then members from the end. What is
+    left is kept on the context (:attr:`SpanContext.trace_state`), which children inherit, and
+    written back by inject.
     """
 
     header = W3C_TRACEPARENT
+    state_header = W3C_TRACESTATE
 
     def __init__(self) -> None:
-        self._names = {self.header.lower(): 0}
+        self._names = {self.header.lower(): 0, self.state_header.lower(): 1}
 
     def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
         if not _is_mutable_mapping(carrier):
@@ -1114,11 +1133,15 @@ class TraceContextCodec(Codec):
         trace_id, span_id = _required_ids(context)
         sampled = 0x01 if (context.flags or 0) & SAMPLED_FLAG else 0
         value = f"{W3C_TRACEPARENT_VERSION}-{trace_id:032x}-{span_id:016x}-{sampled:02x}"
-        _update(carrier, {self.header: value})
+        headers = {self.header: value}
+        trace_state = getattr(context, "_trace_state", None)
+        if type(trace_state) is str and trace_state:
+            headers[self.state_header] = trace_state
+        _update(carrier, headers)
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         found = _header_values(carrier, self._names)
-        if not found:
+        if 0 not in found:
             return None
         text = _header_text(self.header, found[0])
         match = _TRACEPARENT.fullmatch(text)
@@ -1133,7 +1156,51 @@ class TraceContextCodec(Codec):
         if not trace_id or not span_id:
             raise SpanContextCorruptedException(f"{self.header}: zero trace or parent id")
         flags = SAMPLED_FLAG if int(match[4], 16) & 0x01 else 0
-        return SpanContext(trace_id, span_id, None, flags)
+        context = SpanContext(trace_id, span_id, None, flags)
+        if 1 in found:
+            trace_state = _parse_trace_state(found[1])
+            if trace_state:
+                context._trace_state = trace_state
+        return context
+
+
+def _parse_trace_state(value: Any) -> Optional[str]:
+    """A ``tracestate`` header (or several, as a list) as the validated string to propagate."""
+    text: Optional[str]
+    if isinstance(value, (list, tuple)):  # several header fields combine with ',' (RFC 7230)
+        texts = [_as_text(v) for v in value[:_TRACESTATE_MAX_MEMBERS]]
+        text = ",".join(t for t in texts if t is not None)
+    else:
+        text = _as_text(value)
+        if text is None:
+            return None
+    # reading past 2x the member limit cannot add a member: bound the Python loop
+    parts = text.split(",", 2 * _TRACESTATE_MAX_MEMBERS)
+    members: list[str] = []
+    keys: set[str] = set()
+    for part in parts[: 2 * _TRACESTATE_MAX_MEMBERS]:
+        member = part.strip(" \t")
+        if not member or _TRACESTATE_MEMBER.fullmatch(member) is None:
+            continue  # empty members are allowed; invalid ones are dropped
+        key = member[: member.index("=")]
+        if key in keys:
+            continue
+        keys.add(key)
+        members.append(member)
+        if len(members) == _TRACESTATE_MAX_MEMBERS:
+            break
+    size = sum(map(len, members)) + len(members) - 1
+    if size > _TRACESTATE_MAX_LENGTH:
+        kept = []
+        for member in members:  # the spec: drop members over 128 characters first
+            if len(member) > _TRACESTATE_LONG_MEMBER:
+                size -= len(member) + 1
+            else:
+                kept.append(member)
+        members = kept
+        while members and size > _TRACESTATE_MAX_LENGTH:  # then from the end
+            size -= len(members.pop()) + 1
+    return ",".join(members) or None
 
 
 class CompositeCodec(Codec):
@@ -1188,7 +1255,7 @@ class CompositeCodec(Codec):
         baggage.update(winner.baggage)
         if len(baggage) > MAX_BAGGAGE_ITEMS:
             baggage = dict(list(baggage.items())[:MAX_BAGGAGE_ITEMS])
-        return SpanContext(
+        merged = SpanContext(
             trace_id=winner.trace_id,
             span_id=winner.span_id,
             parent_id=winner.parent_id,
@@ -1196,3 +1263,7 @@ class CompositeCodec(Codec):
             baggage=baggage,
             debug_id=winner.debug_id,
         )
+        trace_state = getattr(winner, "_trace_state", None)
+        if trace_state is not None:
+            merged._trace_state = trace_state
+        return merged

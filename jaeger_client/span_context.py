@@ -25,6 +25,7 @@ class SpanContext(opentracing.SpanContext):
         "_baggage",
         "_debug_id",
         "_has_children",
+        "_trace_state",
         "flags",
         "parent_id",
         "span_id",
@@ -34,6 +35,9 @@ class SpanContext(opentracing.SpanContext):
     # Set to True by the tracer when a child span is started from this context or the context is
     # injected. Left unset (not even assigned False) until then, so a context costs nothing extra.
     _has_children: bool
+    # W3C tracestate (https://www.w3.org/TR/trace-context/#tracestate-header), set by the W3C
+    # codec on extract and by the tracer on a child of such a context; unset like _has_children
+    _trace_state: str
     # None only in a carrier-only context (debug id or baggage, no trace), never in a span's
     flags: int
 
@@ -65,6 +69,11 @@ class SpanContext(opentracing.SpanContext):
     def has_children(self) -> bool:
         """Whether a child span was started from this context (here, or after ``inject``)."""
         return getattr(self, "_has_children", False)
+
+    @property
+    def trace_state(self) -> Optional[str]:
+        """The W3C ``tracestate`` this context carries (validated), or ``None``."""
+        return getattr(self, "_trace_state", None)
 
     @property
     def has_trace(self) -> bool:
@@ -99,6 +108,9 @@ class SpanContext(opentracing.SpanContext):
         )
         if self.has_children:
             context._has_children = True
+        trace_state = getattr(self, "_trace_state", None)
+        if trace_state is not None:
+            context._trace_state = trace_state
         return context
 
     @staticmethod

@@ -97,6 +97,10 @@ def assert_valid(context: Optional[SpanContext]) -> None:
         assert type(parent_id) is int and 1 <= parent_id <= MAX_64, parent_id
     if flags is not None:
         assert type(flags) is int and 0 <= flags <= 0xFF, flags
+    trace_state = context.trace_state
+    if trace_state is not None:  # W3C: validated, at most 32 members and 512 characters
+        assert type(trace_state) is str and trace_state.isascii(), trace_state
+        assert 0 < len(trace_state) <= 512 and trace_state.count(",") < 32, trace_state
     baggage = context.baggage
     assert len(baggage) <= constants.MAX_BAGGAGE_ITEMS
     total = 0

@@ -682,7 +682,15 @@ def traceparent_carrier(draw: st.DrawFn) -> tuple[dict[Any, Any], Any]:
     if bad[4]:
         fields.append(draw(st.text(max_size=10)))
     value = "-".join(fields)
-    return with_noise(draw, {"traceparent": value}, ("traceparent",)), oracle_traceparent(value)
+    headers = {"traceparent": value}
+    if draw(between(0, 1)):  # tracestate never changes the ids, whatever it holds
+        headers["tracestate"] = draw(
+            st.one_of(
+                st.text(max_size=40),
+                st.lists(st.text("az09_-*/@=, \t~", max_size=10), max_size=40).map(",".join),
+            )
+        )
+    return with_noise(draw, headers, ("traceparent", "tracestate")), oracle_traceparent(value)
 
 
 u64 = st.one_of(st.just(0), st.just(MAX_64), st.integers(1, MAX_64), st.integers(1, MAX_64))
@@ -894,6 +902,13 @@ def eight_kb_carriers() -> dict[str, tuple[Any, Any]]:
         "bad %-escapes in jaeger-baggage, HTTP": (
             Format.HTTP_HEADERS,
             {"uber-trace-id": "1:2:0:1", "jaeger-baggage": header.replace("v", "%z")[:EIGHT_KB]},
+        ),
+        "tracestate": (
+            W3C,
+            {
+                "traceparent": "00-" + "1" * 32 + "-" + S16 + "-01",
+                "tracestate": ",".join(f"k{i:04d}=v" for i in range(EIGHT_KB // 8)),
+            },
         ),
         "X-B3-TraceId": (B3, {"X-B3-TraceId": "1" * EIGHT_KB, "X-B3-SpanId": S16}),
         "b3 single": (B3_SINGLE, {"b3": "1" * EIGHT_KB + "-" + S16}),
