@@ -501,20 +501,24 @@ class TextCodec(Codec):
                 ) from e
         baggage = context._baggage  # the property costs a Python call on the hot path
         if baggage:
-            prefix = self.baggage_prefix
-            url_encoding = self.url_encoding
-            for key, value in baggage.items():
-                text: Optional[str] = value
-                if type(value) is not str or (
-                    url_encoding and not (value.isascii() and value.isalnum())
-                ):
-                    # ASCII letters and digits are what quote() keeps as they are
-                    text = _quote_value(value) if url_encoding else _baggage_text(value)
-                    if text is None:
-                        continue
-                name: Optional[str] = key if type(key) is str else _baggage_text(key)
-                if name is not None:
-                    carrier[prefix + name] = text
+            self._inject_baggage(baggage, carrier)
+
+    def _inject_baggage(self, baggage: Mapping[Any, Any], carrier: dict[str, Any]) -> None:
+        """One ``{prefix}{key}`` header per item, the value url-encoded in HTTP mode."""
+        prefix = self.baggage_prefix
+        url_encoding = self.url_encoding
+        for key, value in baggage.items():
+            text: Optional[str] = value
+            if type(value) is not str or (
+                url_encoding and not (value.isascii() and value.isalnum())
+            ):
+                # ASCII letters and digits are what quote() keeps as they are
+                text = _quote_value(value) if url_encoding else _baggage_text(value)
+                if text is None:
+                    continue
+            name: Optional[str] = key if type(key) is str else _baggage_text(key)
+            if name is not None:
+                carrier[prefix + name] = text
 
     def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
         """Inject into a mapping that is not a dict: write a dict, then copy it over."""
@@ -903,8 +907,17 @@ def _check_int(name: str, value: Any, low: int, high: int) -> None:
         )
 
 
-def _header_values(carrier: Any, names: Mapping[str, int]) -> dict[int, Any]:
-    """Pick the headers in ``names`` (lower-case name -> slot) out of ``carrier``, any case."""
+def _header_values(
+    carrier: Any,
+    names: Mapping[str, int],
+    prefixes: tuple[str, ...] = (),
+    prefixed: Optional[list[tuple[_KeyKind, Any]]] = None,
+) -> dict[int, Any]:
+    """Pick the headers in ``names`` (lower-case name -> slot) out of ``carrier``, any case.
+
+    With ``prefixed``, headers whose lower-case name starts with one of ``prefixes`` are
+    appended to it as (name without the prefix, value).
+    """
     found: dict[int, Any] = {}
     try:
         for key, value in _carrier_items(carrier):
@@ -919,8 +932,14 @@ def _header_values(carrier: Any, names: Mapping[str, int]) -> dict[int, Any]:
                 continue
             slot = names.get(key)
             if slot is None:
-                slot = names.get(key.lower())
+                lowered = key.lower()
+                slot = names.get(lowered)
                 if slot is None:
+                    if prefixed is not None and lowered.startswith(prefixes):
+                        for prefix in prefixes:
+                            if lowered.startswith(prefix):
+                                prefixed.append((lowered[len(prefix) :], value))
+                                break
                     continue
             found[slot] = value
     except InvalidCarrierException:
@@ -974,6 +993,10 @@ _B3_TRUE = (B3_SAMPLED_ACCEPT, "true")
 _B3_FALSE = (B3_SAMPLED_DENY, "false")
 
 
+# What Go's and Java's jaeger clients write B3 baggage as (their default prefix); read too
+_B3_ALT_BAGGAGE_PREFIX = "baggage-"
+
+
 class B3Codec(Codec):
     """Zipkin B3 multi-header propagation (https://github.com/openzipkin/b3-propagation).
 
@@ -983,7 +1006,14 @@ class B3Codec(Codec):
     hex digits for the trace id and 16 for span ids, ``X-B3-Sampled`` ``1``/``true``/``0``/
     ``false`` and ``X-B3-Flags: 1`` (debug, which implies sampled). A context without
     ``X-B3-Sampled`` is not sampled: a Jaeger context cannot say "not decided yet".
-    No baggage.
+
+    Baggage travels as one ``uberctx-{key}`` header per item (url-encoded with
+    ``url_encoding``), as the npm jaeger-client's ``ZipkinB3TextMapCodec`` writes and reads it,
+    with :class:`TextCodec`'s bounds. Go's and Java's B3 codecs use ``baggage-{key}``: extract
+    reads that prefix too. B3 itself defines no baggage.
+
+    :param metrics: the tracer's ``TracerMetrics``; extracted baggage dropped by the bounds is
+        counted with ``metrics.baggage_truncations(n)``
     """
 
     trace_header = B3_TRACE_ID
@@ -1005,7 +1035,28 @@ class B3Codec(Codec):
         _flags_header_lc: _B3_FLAGS,
     }
 
+    def __init__(
+        self,
+        *,
+        url_encoding: bool = True,
+        baggage_header_prefix: str = BAGGAGE_HEADER_PREFIX,
+        metrics: Any = None,
+    ) -> None:
+        self._baggage = TextCodec(
+            url_encoding=url_encoding, baggage_header_prefix=baggage_header_prefix, metrics=metrics
+        )
+        self._prefixes = tuple({self._baggage.baggage_prefix, _B3_ALT_BAGGAGE_PREFIX})
+
     def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
+        self._inject_ids(span_context, carrier)
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        if context.baggage:
+            headers: dict[str, str] = {}
+            self._baggage._inject_baggage(context.baggage, headers)
+            _update(carrier, headers)
+
+    def _inject_ids(self, span_context: SpanContext, carrier: _Carrier) -> None:
+        """The B3 headers alone (CompositeCodec leaves baggage to a TextCodec next to this)."""
         if not _is_mutable_mapping(carrier):
             raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
@@ -1025,9 +1076,18 @@ class B3Codec(Codec):
         _update(carrier, headers)
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
-        found = _header_values(carrier, self._NAMES)
+        return self._extract(carrier, with_baggage=True)
+
+    def _extract_ids(self, carrier: _Carrier) -> Optional[SpanContext]:
+        return self._extract(carrier, with_baggage=False)
+
+    def _extract(self, carrier: _Carrier, with_baggage: bool) -> Optional[SpanContext]:
+        pending: Optional[list[tuple[_KeyKind, Any]]] = [] if with_baggage else None
+        found = _header_values(carrier, self._NAMES, self._prefixes, pending)
+        baggage = self._baggage._bounded_baggage(pending) if pending else None
         if _B3_TRACE not in found or _B3_SPAN not in found:
-            return None
+            # like TextCodec: baggage alone starts a new trace that carries it
+            return SpanContext(None, None, None, None, baggage) if baggage else None
         trace_id = _parse_hex(self.trace_header, found[_B3_TRACE], _B3_TRACE_ID)
         span_id = _parse_hex(self.span_header, found[_B3_SPAN], _B3_SPAN_ID)
         if not trace_id or not span_id:
@@ -1041,7 +1101,7 @@ class B3Codec(Codec):
             flags = SAMPLED_FLAG
         if _as_text(found.get(_B3_FLAGS)) == B3_FLAGS_DEBUG:
             flags = SAMPLED_FLAG | DEBUG_FLAG  # B3: debug implies an accept decision
-        return SpanContext(trace_id, span_id, parent_id, flags)
+        return SpanContext(trace_id, span_id, parent_id, flags, baggage)
 
 
 def _update(carrier: Any, headers: dict[str, str]) -> None:
@@ -1222,17 +1282,33 @@ class CompositeCodec(Codec):
             ):
                 raise TypeError(f"CompositeCodec: {codec!r} has no inject/extract methods")
         self.codecs: tuple[Codec, ...] = tuple(codecs)
+        # B3 and Jaeger both carry baggage as uberctx-*: with a TextCodec of the same prefix
+        # present, a B3Codec writes and reads ids only, so the two never disagree (one url-
+        # encodes and the other not, on TEXT_MAP) and nothing is written twice
+        text_prefixes = {c.baggage_prefix for c in self.codecs if isinstance(c, TextCodec)}
+        self._injects: tuple[Callable[[SpanContext, _Carrier], None], ...] = tuple(
+            c._inject_ids
+            if isinstance(c, B3Codec) and c._baggage.baggage_prefix in text_prefixes
+            else c.inject
+            for c in self.codecs
+        )
+        self._extracts: tuple[Callable[[_Carrier], Optional[SpanContext]], ...] = tuple(
+            c._extract_ids
+            if isinstance(c, B3Codec) and c._baggage.baggage_prefix in text_prefixes
+            else c.extract
+            for c in self.codecs
+        )
 
     def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
-        for codec in self.codecs:
-            codec.inject(span_context, carrier)
+        for inject in self._injects:
+            inject(span_context, carrier)
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         error: Optional[Exception] = None
         found: list[SpanContext] = []
-        for codec in self.codecs:
+        for extract in self._extracts:
             try:
-                context = codec.extract(carrier)
+                context = extract(carrier)
             except (InvalidCarrierException, SpanContextCorruptedException) as e:
                 if error is None:
                     error = e

@@ -6,7 +6,8 @@ back. 64- and 128-bit trace ids; sampled, unsampled and debug; baggage that need
 Node receives header names lower-cased, as its HTTP server hands them over.
 
 Where the peers disagree, the test says so and is marked ``xfail(strict=True)`` with the fix it
-waits for: it starts passing (and so failing as XPASS) once the codec is fixed.
+waits for: it starts passing (and so failing as XPASS) once the codec is fixed. B3 baggage
+travels as uberctx-* both ways, as Node's ZipkinB3TextMapCodec writes and reads it.
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ BAGGAGE = {
 }
 Sampling = Union[bool, str]  # True, False or "debug"
 SAMPLINGS: list[Sampling] = [True, False, "debug"]
-B3_BAGGAGE_FIX = (
-    "B3Codec carries no baggage; Node's ZipkinB3TextMapCodec writes and reads uberctx-* with it"
-)
 
 
 def run_node(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -244,18 +242,15 @@ def test_context_from_python_is_continued_by_node_and_back(
         assert extracted["traceIdHex"] == hex_id(root.context.trace_id, bits)
         assert extracted["spanIdHex"] == hex_id(root.context.span_id)
         assert extracted["flags"] == flags_of(sampling)
-        if name == "jaeger":
-            assert extracted["baggage"] == BAGGAGE
+        assert extracted["baggage"] == BAGGAGE  # B3 too: uberctx-* as Node's B3 codec reads
         # Node's child, read back here
         assert back.trace_id == root.context.trace_id
         assert back.span_id == int(child["spanIdHex"], 16)
         assert back.parent_id == root.context.span_id
         assert back.flags == flags_of(sampling)
-        if name == "jaeger":
-            assert back.baggage == BAGGAGE
+        assert back.baggage == BAGGAGE
 
 
-@pytest.mark.xfail(strict=True, reason=B3_BAGGAGE_FIX)
 def test_b3_baggage_from_python_reaches_node(exchanges: dict[Any, Any]) -> None:
     _, extracted, _, _ = exchanges["py", "b3", 64, True]
     assert extracted["baggage"] == BAGGAGE
@@ -293,19 +288,16 @@ def test_context_from_node_is_continued_by_python_and_back(
         assert context.trace_id == int(root["traceIdHex"], 16), sampling
         assert context.span_id == int(root["spanIdHex"], 16)
         assert context.flags == flags_of(sampling)
-        if name == "jaeger":
-            assert context.baggage == BAGGAGE
+        assert context.baggage == BAGGAGE
         assert child.context.trace_id == context.trace_id
         extracted = back["extracted"]
         assert extracted["traceIdHex"] == root["traceIdHex"]
         assert extracted["spanIdHex"] == hex_id(child.context.span_id)
         assert extracted["flags"] == flags_of(sampling)
-        if name == "jaeger":
-            assert extracted["baggage"] == BAGGAGE
+        assert extracted["baggage"] == BAGGAGE
         assert back["child"]["parentIdHex"] == hex_id(child.context.span_id)
 
 
-@pytest.mark.xfail(strict=True, reason=B3_BAGGAGE_FIX)
 def test_b3_baggage_from_a_node_root_reaches_python(exchanges: dict[Any, Any]) -> None:
     _, context, _, _ = exchanges["node", "b3", 64, True]
     assert _context(context).baggage == BAGGAGE
