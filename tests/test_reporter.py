@@ -882,6 +882,28 @@ def test_a_steady_20000_spans_per_second_with_defaults_is_delivered_in_full(agen
 
 
 @needs_udp_sender
+def test_a_cpu_bound_burst_of_30000_spans_with_defaults_is_delivered_in_full(
+    agent: Agent,
+) -> None:
+    """The app thread never lets go of the GIL; the worker still keeps the queue from filling
+    (it used to lose most of such a burst: 100-span datagrams, one GIL hand-off per send)."""
+    tracer = udp_tracer(agent.port)
+    for i in range(30000):
+        span = tracer.start_span("checkout")
+        span.set_tag("http.method", "GET")
+        span.set_tag("http.status_code", 200)
+        span.set_tag("i", i)
+        span.log_kv({"event": "cache-miss", "key": "user:42"})
+        span.finish()
+    tracer.close().result(DEADLINE)
+    stats = tracer.reporter.stats()
+    assert stats == ReporterStats(30000, 0, 0, 0, 0), stats
+    received = agent.wait_for(30000)
+    assert len(received) == 30000
+    assert len(agent.packets) < 30000 // 200  # ~300 of these spans per datagram
+
+
+@needs_udp_sender
 def test_datagrams_are_filled_by_bytes_not_by_batch_size(agent: Agent) -> None:
     tracer = udp_tracer(agent.port, batch_size=10, flush_interval=60)
     spans = [tracer.start_span(f"fill-{i}") for i in range(3000)]
