@@ -121,7 +121,10 @@ _FAST_BAGGAGE_VALUE = 256  # see TextCodec._fast_baggage_items
 # escapes that urllib would keep as a literal '%' (not 2 hex digits), fixed up per carrier:
 # a regex step each, so a carrier full of them costs a bounded amount (RELIABILITY 2.2)
 _BAD_ESCAPE_BUDGET = 32
+# %-encoded baggage values decoded in one call (_decode_together): what 8 KB of baggage can be
+_DECODE_TOGETHER_BYTES = 3 * MAX_BAGGAGE_HEADER_BYTES
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_BAD_ESCAPE_TEXT = re.compile("%(?![0-9A-Fa-f]{2})")
 # undocumented, but C speed: '\\xHH' escapes decoded as bytes; fall back to urllib without it
 _escape_decode: Optional[Callable[[bytes, str], tuple[bytes, int]]] = getattr(
     codecs, "escape_decode", None
@@ -241,6 +244,56 @@ def _unquote_plus(text: str, budget: Optional[int] = None) -> tuple[Optional[str
     return raw.decode("utf-8", "replace"), budget or 0
 
 
+def _decode_together(
+    entries: Collection[tuple[str, str]], escapes: int
+) -> tuple[Collection[tuple[str, Optional[str]]], int]:
+    """%-decode the :class:`_Encoded` values of ``entries`` with few Python steps.
+
+    The values are joined with newlines, decoded in one ``_unquote_plus`` call and split again:
+    exact when the decoded text holds as many newlines as were put in. Otherwise (a raw or
+    %-escaped newline, or more bad escapes than ``escapes`` allows) they are decoded one by
+    one; once the bad-escape budget is spent, a value with a bad escape becomes None (to be
+    dropped) after one regex search. Only the first ``_DECODE_TOGETHER_BYTES`` of them: later
+    ones are decoded by _bound_baggage only if they can still fit.
+    """
+    encoded: list[str] = [value for _, value in entries if type(value) is _Encoded]
+    every = sum(map(len, encoded)) + len(encoded) <= _DECODE_TOGETHER_BYTES
+    if not every:
+        size = 0
+        for count, value in enumerate(encoded):
+            size += len(value) + 1
+            if size > _DECODE_TOGETHER_BYTES:
+                del encoded[count:]
+                break
+    if len(encoded) < 2:
+        return entries, escapes
+    joined, left = _unquote_plus("\n".join(encoded), escapes)
+    decoded: list[Optional[str]] = [] if joined is None else joined.split("\n")  # type: ignore[assignment]
+    if len(decoded) == len(encoded):
+        escapes = left
+    else:
+        decoded = []
+        search = _BAD_ESCAPE_TEXT.search
+        for value in encoded:
+            if not escapes and search(value):
+                decoded.append(None)
+            else:
+                text, escapes = _unquote_plus(value, escapes)
+                decoded.append(text)
+    values = iter(decoded)
+    if every:
+        return [(k, next(values) if type(v) is _Encoded else v) for k, v in entries], escapes
+    todo = len(encoded)
+    result: list[tuple[str, Optional[str]]] = []
+    for key, item in entries:
+        if todo and type(item) is _Encoded:
+            result.append((key, next(values)))
+            todo -= 1
+        else:
+            result.append((key, item))
+    return result, escapes
+
+
 def _quoted_len(value: str) -> int:
     """``len(quote(value, errors="replace"))`` without quoting: 3 for each byte quote() escapes."""
     data = value.encode("utf-8", "replace")
@@ -284,7 +337,7 @@ class _Encoded(str):
 
 
 def _bound_baggage(
-    entries: list[tuple[str, str]], overhead: int, quoted: bool = False, budget: int = 0
+    entries: list[tuple[str, str]], overhead: int, quoted: bool = False, escapes: int = 0
 ) -> tuple[dict[str, str], int]:
     """Keep the baggage within the bounds; return it and how many items were dropped.
 
@@ -294,10 +347,14 @@ def _bound_baggage(
     8 KB of baggage however large the carrier was. With ``quoted`` (HTTP_HEADERS), a value
     counts as the ``quote()``-d text it is re-injected as, up to 3 bytes per byte. A repeated
     key keeps its last value, as a dict would; earlier keys win the space. An :class:`_Encoded`
-    value is %-decoded here, with ``budget`` for its bad escapes (see _unquote_plus).
+    value is %-decoded here, with ``escapes`` bad escapes to fix up in all (see _unquote_plus).
     """
     # dedupe in C, last value wins
-    merged: Collection[tuple[str, str]] = dict(entries).items() if len(entries) > 1 else entries
+    merged: Collection[tuple[str, Optional[str]]] = (
+        dict(entries).items() if len(entries) > 1 else entries
+    )
+    if len(merged) > 1:
+        merged, escapes = _decode_together(merged, escapes)  # type: ignore[arg-type]
     baggage: dict[str, str] = {}
     budget = MAX_BAGGAGE_HEADER_BYTES
     dropped = 0
@@ -308,13 +365,14 @@ def _bound_baggage(
             break
         seen += 1
         if type(value) is _Encoded:
-            decoded, budget = _unquote_plus(value, budget)
-            if decoded is None:
-                dropped += 1  # too many escapes to fix up: dropped like an oversize item
-                continue
-            value = decoded
+            value, escapes = _unquote_plus(value, escapes)
+        if value is None:
+            dropped += 1  # too many escapes to fix up: dropped like an oversize item
+            continue
         if quoted and not (value.isascii() and value.isalnum()):
-            size = _utf8_len(key) + _quoted_len(value)  # as inject writes it
+            data = value.encode("utf-8", "replace")  # _quoted_len, inlined: as inject writes it
+            size = len(data) + 2 * len(data.translate(None, _QUOTE_SAFE))
+            size += len(key) if key.isascii() else _utf8_len(key)
         elif key.isascii() and value.isascii():
             size = len(key) + len(value)
         else:

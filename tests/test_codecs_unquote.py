@@ -67,3 +67,29 @@ def test_bad_escapes_spend_the_budget(text: str, budget: int, expected: tuple[ob
 def test_quoted_len_equals_the_length_quote_writes(text: str) -> None:
     """Extract bounds HTTP_HEADERS baggage by its re-injected (quoted) size, without quoting."""
     assert _quoted_len(text) == len(quote(text, errors="replace"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(TEXTS, max_size=12), budget=st.integers(0, 40))
+def test_decoding_values_together_equals_decoding_them_one_by_one(
+    values: list[str], budget: int
+) -> None:
+    """One ``_unquote_plus`` call over newline-joined values (``_decode_together``) gives what
+    decoding them in turn gives whenever the bad-escape budget allows it; values it cannot
+    afford become None, and it spends no more of the budget than decoding in turn would."""
+    entries = [(f"k{i}", jaeger_codecs._Encoded(v)) for i, v in enumerate(values)]
+    together, left = jaeger_codecs._decode_together(entries, budget)
+    assert [k for k, _ in together] == [k for k, _ in entries]
+    if len(values) < 2:
+        assert (together, left) == (entries, budget)
+        return
+    one_by_one_left = budget
+    one_by_one = []
+    for value in values:
+        expected, one_by_one_left = _unquote_plus(value, one_by_one_left)
+        one_by_one.append(expected)
+    for (_, got), value in zip(together, values):
+        assert got is None or got == unquote_plus(value)
+    assert 0 <= left <= budget
+    if None not in one_by_one:  # decoding in turn could afford every value: so could this
+        assert [v for _, v in together] == one_by_one == [unquote_plus(v) for v in values]
