@@ -89,8 +89,10 @@ def wait_child(pid: int, fd: int, timeout: float) -> tuple[Any, str]:
 def ids_of(tracer: Tracer, count: int) -> list[int]:
     ids = []
     for _ in range(count // 2):
-        context = tracer.start_span("ids").context  # never finished: never reported
-        ids += [context.trace_id, context.span_id]
+        root = tracer.start_span("ids")  # never finished: never reported
+        # a root span's id is its trace id's low 64 bits: a child's span id is the second draw
+        child = tracer.start_span("child", child_of=root)
+        ids += [root.context.trace_id, child.context.span_id]
     return ids
 
 
