@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional, TextIO
 
@@ -214,7 +215,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "/credits, POST /api/traces). Ctrl-C to stop.\n",
             err_lock,
         )
-        threading.Event().wait()  # never set: a signal handler raises _Stop out of it
+        # A signal handler raises _Stop out of the sleep. Never an untimed wait: a signal the
+        # kernel delivers to another thread only flags the main thread, which runs the handler
+        # at its next bytecode, and a lock wait without a timeout never gets there.
+        while True:
+            time.sleep(0.2)
     except (_Stop, KeyboardInterrupt):
         pass
     finally:
