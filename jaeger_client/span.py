@@ -49,6 +49,7 @@ _LOCK_INIT = threading.Lock()
 # paths catch (under the span lock) to install a list.
 _NO_TAGS: list[_values.TagTuple] = ()  # type: ignore[assignment]  # see above: never appended to
 _NO_LOGS: list[LogRecord] = ()  # type: ignore[assignment]  # see above: never appended to
+_ID_MASK = (1 << 64) - 1
 
 
 def _timestamp(value: Any) -> float:
@@ -94,6 +95,10 @@ class Span(opentracing.Span):
     under the lock before then is complete, and every later one sees ``finished``. A lock made
     after the claim finds ``_open`` empty and sets ``finished`` itself.
 
+    A root span started unsampled has no :class:`SpanContext` either until something asks for
+    one (``context``, a child, baggage, ``sampling.priority``): ``_context`` is None and
+    ``_trace_id`` holds its trace id (``_make_context``). Its flags are 0 until then.
+
     Tags and logs are stored already converted (``_values.make_tag``): tags and logs of an
     unsampled span are not stored at all. ``tags`` and ``logs`` present them as Thrift
     ``Tag``/``Log`` objects, as upstream stored them.
@@ -105,6 +110,7 @@ class Span(opentracing.Span):
         "_logs",
         "_open",
         "_tags",
+        "_trace_id",
         "_tracer",
         "end_time",
         "finished",
@@ -118,6 +124,10 @@ class Span(opentracing.Span):
     _lock: threading.Lock
     # [None] or [lock] until finish() claims the span: only for a span started unsampled
     _open: Optional[list[Optional[threading.Lock]]]
+    # None, for a root span started unsampled, until _make_context (see the class doc); typed
+    # without Optional because only a few paths can meet such a span, and they check
+    _context: SpanContext
+    _trace_id: int  # set only while _context is None
 
     def __init__(
         self,
@@ -149,7 +159,19 @@ class Span(opentracing.Span):
 
     @property
     def context(self) -> SpanContext:
-        return self._context
+        return self._context or self._make_context()
+
+    def _make_context(self) -> SpanContext:
+        """Create the context of a root span started unsampled; every caller gets the same one."""
+        with _LOCK_INIT:
+            context = self._context
+            if context is None:
+                trace_id = self._trace_id
+                # as Tracer.start_span's root spans: the span id is the trace id's low 64 bits
+                span_id = trace_id & _ID_MASK or self._tracer._random_id(64)
+                context = SpanContext(trace_id, span_id, None, 0)
+                self._context = context
+        return context
 
     @property
     def tracer(self) -> Tracer:
@@ -189,13 +211,19 @@ class Span(opentracing.Span):
 
     def set_tag(self, key: str, value: Any) -> Span:
         """Record a tag; its value is converted now (see ``_values.make_tag``) and never raises."""
-        flags = self._context.flags
         # Unsampled (flags 0): only a key that normalizes to "sampling.priority" matters. A str
         # key of at most 17 characters does only if it is that key: clean_str leaves ASCII
         # alone, and cutting to max_tag_value_length only shortens. Longer keys take the path
         # below. Every bytecode counts here (``__class__`` is cheaper than ``type()`` on 3.11).
-        if not flags and key.__class__ is str and key != _SAMPLING_PRIORITY and len(key) < 18:
-            return self
+        context = self._context
+        if context is None:  # a root span started unsampled, without a context yet: flags 0
+            if key.__class__ is str and key != _SAMPLING_PRIORITY and len(key) < 18:
+                return self
+            flags = 0
+        else:
+            flags = context.flags
+            if not flags and key.__class__ is str and key != _SAMPLING_PRIORITY and len(key) < 18:
+                return self
         tracer = self._tracer
         max_length = tracer.max_tag_value_length
         if type(key) is str and len(key) <= max_length:
@@ -281,7 +309,7 @@ class Span(opentracing.Span):
         Caller holds ``update_lock``. A value that is not an integer (``None``, ``object()``,
         ``"high"``, NaN) is ignored, never raised: upstream let ``TypeError`` escape.
         """
-        ctx = self._context
+        ctx = self._context or self._make_context()
         try:
             if ctx.flags & DEBUG_FLAG and value:
                 return False  # already debug: a second request must not spend throttler credit
@@ -298,8 +326,8 @@ class Span(opentracing.Span):
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
         """Record a structured log; at most ``tracer.max_fields_per_log`` fields are kept."""
-        flags = self._context.flags
-        if not flags or not flags & SAMPLED_FLAG:  # ``not flags`` first: cheaper when unsampled
+        context = self._context
+        if context is None or not context.flags & SAMPLED_FLAG:  # None: see the class doc
             return self
         tracer = self._tracer
         dropped_fields = 0
@@ -376,7 +404,7 @@ class Span(opentracing.Span):
         if value is not None and type(value) is not str:
             value = _values.safe_str(value, 4096)
         tracer = self._tracer
-        prev_value = self._context.baggage.get(key)
+        prev_value = self.context.baggage.get(key)  # makes the context if need be
         stored, log_fields = tracer._restrict_baggage(self, key, value)
         with self._lock or self._make_lock():
             if self.finished:
@@ -397,7 +425,8 @@ class Span(opentracing.Span):
         return self
 
     def get_baggage_item(self, key: str) -> Optional[str]:
-        return self._context.baggage.get(key)
+        context = self._context
+        return None if context is None else context.baggage.get(key)
 
     def finish(self, finish_time: Optional[float] = None) -> None:
         """Finish the span and hand it to the reporter if sampled.
@@ -417,7 +446,10 @@ class Span(opentracing.Span):
             if lock is not None:  # made before the claim: wait out mutations begun under it
                 lock.acquire()
                 lock.release()
-            if self._context.flags & SAMPLED_FLAG:  # by sampling.priority or late binding
+            # sampled since it started: by sampling.priority or late binding; a context still
+            # None was never asked for, so never sampled (see the class doc)
+            context = self._context
+            if context is not None and context.flags & SAMPLED_FLAG:
                 self.end_time = time.time() if finish_time is None else _timestamp(finish_time)
                 self._tracer.report_span(self)
             return
@@ -450,10 +482,10 @@ class Span(opentracing.Span):
     # ---- upstream helpers -----------------------------------------------------------------------
 
     def is_sampled(self) -> bool:
-        return bool(self._context.flags & SAMPLED_FLAG)
+        return bool(self.flags & SAMPLED_FLAG)
 
     def is_debug(self) -> bool:
-        return bool(self._context.flags & DEBUG_FLAG)
+        return bool(self.flags & DEBUG_FLAG)
 
     def _span_kind(self) -> Optional[Any]:
         for key, _, value in self._tags:
@@ -473,23 +505,27 @@ class Span(opentracing.Span):
 
         Once true, the sampling decision has been handed on, so a sampler must not revise it.
         """
-        return self._context.has_children
+        context = self._context
+        return False if context is None else context.has_children
 
     @property
     def trace_id(self) -> int:
-        return self._context.trace_id or 0
+        context = self._context
+        return self._trace_id if context is None else context.trace_id or 0
 
     @property
     def span_id(self) -> int:
-        return self._context.span_id or 0
+        return self.context.span_id or 0
 
     @property
     def parent_id(self) -> Optional[int]:
-        return self._context.parent_id
+        context = self._context
+        return None if context is None else context.parent_id
 
     @property
     def flags(self) -> int:
-        return self._context.flags or 0
+        context = self._context
+        return 0 if context is None else context.flags or 0
 
     @property
     def tags(self) -> list[ttypes.Tag]:
@@ -522,7 +558,7 @@ class Span(opentracing.Span):
         return self.info(message, payload)
 
     def __repr__(self) -> str:
-        c = self._context
+        c = self.context
         return (
             f"{c.trace_id or 0:x}:{c.span_id or 0:x}:{c.parent_id or 0:x}:{c.flags or 0:x} "
             f"{self._tracer.service_name}.{self.operation_name}"

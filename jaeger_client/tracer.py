@@ -36,6 +36,7 @@ _SPAN_KIND = ext_tags.SPAN_KIND
 _RPC_SERVER = ext_tags.SPAN_KIND_RPC_SERVER
 _EMPTY_BAGGAGE: dict[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
 _new = object.__new__
+_new_lock = threading.Lock  # one global load instead of a global and an attribute
 _ID_MASK = (1 << constants._max_id_bits) - 1
 # SpanContext._trace_state (a W3C tracestate, set only on contexts extracted with one): a child
 # inherits it. Unset, reading it raises inside getattr (~2,500 instructions on 3.11), so only a
@@ -326,17 +327,22 @@ class Tracer(opentracing.Tracer):
         parent: Any = child_of
         if parent is None and not ignore_active_span:
             if self._scope_manager is self._tls_manager:
-                scope = self._tls_scope.__dict__.get("active")
+                # empty until this thread first activates a scope: skip the get() call then
+                active = self._tls_scope.__dict__
+                if active:
+                    scope = active.get("active")
+                    if scope is not None:
+                        parent = scope.span
             else:
                 scope = self._scope_manager.active
-            if scope is not None:
-                parent = scope.span
+                if scope is not None:
+                    parent = scope.span
         valid_references = None
         if references:
             parent, valid_references = self._resolve_references(parent, references)
         if parent is not None:
             if type(parent) is Span:
-                parent = parent._context
+                parent = parent._context or parent._make_context()
             elif type(parent) is not SpanContext:
                 parent = self._context_of(parent)
 
@@ -345,8 +351,6 @@ class Tracer(opentracing.Tracer):
             # allocated, and called through a slower path
             max_bits = self.max_trace_id_bits
             trace_id = self.random.getrandbits(max_bits) or self._random_id(max_bits)
-            # As jaeger-client-go and -java: a root span's id is its trace id's low 64 bits.
-            span_id = trace_id if max_bits == 64 else (trace_id & _ID_MASK or self._random_id(64))
             sampler = self.sampler
             if type(sampler) is ConstSampler:  # its is_sampled, inlined (exact type: no override)
                 sampled = sampler.decision
@@ -359,16 +363,23 @@ class Tracer(opentracing.Tracer):
                 if raw_tags is not cached_source:
                     cached = self._convert_sampler_tags(raw_tags)
                 tag_list: list[_values.TagTuple] = cached[:]
+                context = _new(SpanContext)
+                context.trace_id = trace_id
+                # As jaeger-client-go and -java: a root span's id is its trace id's low 64 bits
+                # (Span._make_context, the same for a root span started unsampled).
+                context.span_id = (
+                    trace_id if max_bits == 64 else (trace_id & _ID_MASK or self._random_id(64))
+                )
+                context.parent_id = None
+                context.flags = flags
+                context._baggage = _EMPTY_BAGGAGE
+                context._debug_id = None
             else:
+                # No context until something asks for one (Span._make_context): most unsampled
+                # root spans are finished without.
                 flags = 0
                 tag_list = _NO_TAGS
-            context = _new(SpanContext)
-            context.trace_id = trace_id
-            context.span_id = span_id
-            context.parent_id = None
-            context.flags = flags
-            context._baggage = _EMPTY_BAGGAGE
-            context._debug_id = None
+                context = None
             is_root = True
         elif type(parent) is SpanContext:
             # SpanContext.has_trace, inlined
@@ -408,8 +419,8 @@ class Tracer(opentracing.Tracer):
 
         span = _new(Span)
         span._tracer = self
-        span._context = context
-        if type(operation_name) is not str or not operation_name.isascii():
+        span._context = context  # type: ignore[assignment]  # None: see Span._make_context
+        if operation_name.__class__ is not str or not operation_name.isascii():
             operation_name = _operation_name(operation_name or "")
         span.operation_name = operation_name
         span.start_time = time.time() if start_time is None else _timestamp(start_time)
@@ -417,7 +428,7 @@ class Tracer(opentracing.Tracer):
         span.finished = False
         span.references = valid_references
         if flags & SAMPLED_FLAG:
-            span._lock = threading.Lock()
+            span._lock = _new_lock()
             span._open = None
             span._tags = tag_list or []  # a child's, or a root's without sampler tags
             span._logs = []
@@ -426,6 +437,8 @@ class Tracer(opentracing.Tracer):
             span._open = [None]
             span._tags = _NO_TAGS
             span._logs = _NO_LOGS
+            if context is None:  # a root span: see Span._make_context
+                span._trace_id = trace_id
         if tags:
             return self._finish_start(span, tags, is_root)
         m = self.metrics
@@ -445,8 +458,10 @@ class Tracer(opentracing.Tracer):
         for key, value in tags.items():
             span.set_tag(key, value)
         m = self.metrics
+        context = span._context  # None: started unsampled and still without a context
+        is_sampled = context is not None and context.flags & SAMPLED_FLAG
         if is_root:
-            if span._context.flags & SAMPLED_FLAG:
+            if is_sampled:
                 m.spans_started_sampled(1)
                 m.traces_started_sampled(1)
             else:
@@ -454,7 +469,7 @@ class Tracer(opentracing.Tracer):
                 m.traces_started_not_sampled(1)
             return span
         rpc_server = tags.get(_SPAN_KIND) == _RPC_SERVER
-        if span._context.flags & SAMPLED_FLAG:
+        if is_sampled:
             m.spans_started_sampled(1)
             if rpc_server:
                 m.traces_joined_sampled(1)

@@ -241,7 +241,7 @@ def test_non_integer_sampling_priority_is_ignored_without_raising(value: Any) ->
     span.set_tag(ext_tags.SAMPLING_PRIORITY, value)
     assert span.flags == 0 and not span._tags
     debug = tracer.start_span("op")
-    debug._context.flags = SAMPLED_FLAG | DEBUG_FLAG
+    debug.context.flags = SAMPLED_FLAG | DEBUG_FLAG
     debug.set_tag(ext_tags.SAMPLING_PRIORITY, value)
     assert debug.is_debug() and not debug._tags
 

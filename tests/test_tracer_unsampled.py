@@ -136,3 +136,157 @@ def test_a_child_of_a_context_subclass_inherits_its_trace_state() -> None:
     assert getattr(tracer.start_span("x", child_of=child).context, "_trace_state", None) == (
         "vendor=abc" if "_trace_state" in SpanContext.__slots__ else None
     )
+
+
+# ---- a root span started unsampled gets its SpanContext only when asked -------------------------
+
+ID64 = (1 << 64) - 1
+
+
+def test_an_unsampled_root_is_tagged_logged_and_finished_without_a_context() -> None:
+    tracer, reporter = make_tracer()
+    span = tracer.start_span("op")
+    span.set_tag("a", 1).set_tag("b", "x").set_tag("error", False).log_kv({"event": "e"})
+    assert span.flags == 0 and not span.is_sampled() and not span.has_children
+    assert span.parent_id is None and span.get_baggage_item("k") is None
+    span.finish()
+    assert span._context is None  # nothing above needed one: the cost this saves
+    assert span.finished and reporter.get_spans() == []
+
+
+def test_a_lazily_made_context_is_stable_and_keeps_the_trace_id_read_before() -> None:
+    tracer = make_tracer()[0]
+    span = tracer.start_span("op")
+    trace_id = span.trace_id
+    context = span.context
+    assert span.context is context and span._context is context
+    assert (context.trace_id, context.span_id, context.parent_id, context.flags) == (
+        trace_id,
+        trace_id,  # a root span's id is its trace id's low 64 bits
+        None,
+        0,
+    )
+    assert (span.trace_id, span.span_id) == (trace_id, trace_id)
+    assert repr(span) == f"{trace_id:x}:{trace_id:x}:0:0 svc.op"
+
+
+def test_a_128_bit_trace_gets_its_low_64_bits_as_the_root_span_id() -> None:
+    tracer = Tracer("svc", InMemoryReporter(), ConstSampler(False), generate_128bit_trace_id=True)
+    spans = [tracer.start_span("op") for _ in range(20)]
+    assert any(s.trace_id >> 64 for s in spans)
+    for span in spans:
+        trace_id = span.trace_id
+        assert span.span_id == trace_id & ID64  # 0 (then a random id) once in 2**64
+        assert span.context.trace_id == trace_id
+
+
+def test_threads_asking_for_the_context_all_get_the_same_one() -> None:
+    tracer = make_tracer()[0]
+    for _ in range(20):
+        span = tracer.start_span("op")
+        seen: list[Any] = [None] * THREADS
+        children: list[Any] = [None] * THREADS
+
+        def ask(k: int, span: Any = span, seen: Any = seen, children: Any = children) -> None:
+            if k % 2:
+                seen[k] = span.context
+            else:
+                children[k] = tracer.start_span("child", child_of=span)
+
+        run_together(ask)
+        context = span.context
+        assert all(c is context for c in seen[1::2])
+        assert all(
+            (c.trace_id, c.parent_id) == (context.trace_id, context.span_id) for c in children[::2]
+        )
+        assert span.has_children
+
+
+def test_a_child_of_an_unsampled_root_carries_its_trace_and_parent_ids() -> None:
+    tracer = make_tracer()[0]
+    root = tracer.start_span("root")
+    child = tracer.start_span("child", child_of=root)
+    assert (child.trace_id, child.parent_id, child.flags) == (root.trace_id, root.span_id, 0)
+    assert child.span_id != root.span_id and root.has_children
+    with tracer.scope_manager.activate(root, finish_on_close=True):
+        active_child = tracer.start_span("active-child")  # the parent found by the scope manager
+    assert (active_child.trace_id, active_child.parent_id) == (root.trace_id, root.span_id)
+    assert root.finished
+
+
+def test_sampling_priority_on_an_unsampled_root_reports_it_with_its_ids() -> None:
+    from jaeger_client.thrift import make_span
+
+    tracer, reporter = make_tracer()
+    span = tracer.start_span("op")
+    trace_id = span.trace_id
+    span.set_tag("sampling.priority", 1).set_tag("k", "v")
+    span.finish()
+    assert reporter.get_spans() == [span] and span.end_time is not None
+    assert span.is_sampled() and span.is_debug()
+    thrift_span = make_span(span)
+    assert (thrift_span.traceIdLow, thrift_span.spanId, thrift_span.parentSpanId) == (
+        trace_id,
+        trace_id,
+        0,
+    )
+    started_with_it = tracer.start_span("op2", tags={"sampling.priority": 1})
+    assert started_with_it.is_sampled() and started_with_it.span_id == started_with_it.trace_id
+
+
+def test_late_binding_samples_an_unsampled_root_that_is_then_reported() -> None:
+    from jaeger_client.sampler import AdaptiveSampler
+
+    strategies = {
+        "defaultSamplingProbability": 0.0,
+        "defaultLowerBoundTracesPerSecond": 0.0,
+        "perOperationStrategies": [
+            {"operation": "specific", "probabilisticSampling": {"samplingRate": 1.0}}
+        ],
+    }
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter, AdaptiveSampler(strategies, 10))
+    span = tracer.start_span("generic")
+    trace_id = span.trace_id
+    span.set_operation_name("specific")
+    span.finish()
+    assert reporter.get_spans() == [span]
+    assert (span.trace_id, span.span_id, span.parent_id) == (trace_id, trace_id, None)
+
+
+def test_an_unsampled_root_injects_its_ids() -> None:
+    from opentracing import Format
+
+    tracer = make_tracer()[0]
+    for as_span in (True, False):
+        span = tracer.start_span("op")
+        carrier: dict[str, str] = {}
+        tracer.inject(span if as_span else span.context, Format.TEXT_MAP, carrier)
+        extracted = tracer.extract(Format.TEXT_MAP, carrier)
+        assert extracted is not None
+        assert (extracted.trace_id, extracted.span_id, extracted.flags) == (
+            span.trace_id,
+            span.span_id,
+            0,
+        )
+        assert span.has_children  # the decision went downstream: late binding leaves it
+
+
+def test_baggage_on_an_unsampled_root_is_kept_and_inherited() -> None:
+    tracer = make_tracer()[0]
+    span = tracer.start_span("op")
+    span.set_baggage_item("tenant", "acme")
+    assert span.get_baggage_item("tenant") == "acme" and span.trace_id == span.span_id
+    child = tracer.start_span("child", child_of=span)
+    assert child.get_baggage_item("tenant") == "acme" and child.parent_id == span.span_id
+
+
+def test_an_unsampled_root_after_finish_still_has_ids_and_ignores_priority() -> None:
+    tracer, reporter = make_tracer()
+    span = tracer.start_span("op")
+    span.finish()
+    span.set_tag("sampling.priority", 1)
+    assert tracer.dropped.after_finish == 1 and not span.is_sampled()
+    assert span.context.trace_id == span.trace_id == span.span_id
+    span.finish()
+    assert tracer.dropped.finish_twice == 1 and reporter.get_spans() == []
