@@ -125,6 +125,7 @@ SCENARIO_LIST = [
         [
             Metric("app_rate", "app spans/s", "{:,.0f}"),
             Metric("delivered_pct", "% delivered", PCT, ratio=False),
+            Metric("queue_dropped", "spans dropped, queue full (ours' count)", "{:.0f}", False),
             Metric("cpu_ms_per_1k", "CPU ms per 1k spans"),
             Metric("cpu_us_per_delivered", "CPU µs per delivered span"),
             Metric("last_datagram_s", "s to last datagram"),
@@ -149,10 +150,29 @@ SCENARIO_LIST = [
         "1 ms periodic timer, 5k spans/s for 5 s",
         "interference.py",
         {},
-        {"baseline_s": 0.1, "idle_s": 0.1, "load_s": 0.2, "chunks": 40, "rate": 1000},
+        {
+            "baseline_s": 0.1,
+            "idle_s": 0.1,
+            "load_s": 0.2,
+            "paired_block_s": 0.1,
+            "chunks": 40,
+            "rate": 1000,
+        },
         [
             Metric("late_load", "deadlines served >0.1 ms late (of 5,000)", "{:.0f}"),
             Metric("late_baseline", "same, no reporter (noise floor)", "{:.0f}", ratio=False),
+            Metric(
+                "late_paired_excess",
+                "same, above no reporter in alternating 0.25 s blocks",
+                "{:.0f}",
+                ratio=False,
+            ),
+            Metric(
+                "late_paired_baseline",
+                "no reporter's own count in those blocks",
+                "{:.0f}",
+                ratio=False,
+            ),
             Metric("late_1ms_load", "deadlines served >1 ms late", "{:.0f}"),
             Metric("late_1ms_baseline", "same, no reporter", "{:.0f}", ratio=False),
             Metric("late_sleeps_load", "sleep(1 ms) calls >2 ms in 5 s", "{:.0f}"),

@@ -7,13 +7,17 @@ implementation manages), then ``close()``.
 Reported: the app thread's rate, % delivered (spans decoded by the sink / spans finished), CPU of
 the whole app process (all threads, ``time.process_time``) per 1,000 spans made and per span
 delivered, time from the first span to the last datagram, and whether ``close()`` completed.
+Where spans went missing: ``queue_dropped`` (ours only: spans the reporter dropped because its
+queue was full, by its own count) and ``sink_kernel_drops`` (datagrams the sink's socket buffer
+overflowed), with the 1-minute load average at the end of the run.
 OTel has no UDP exporter: it runs with a counting exporter, so its delivery cells are n/a.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Any
+from typing import Any, Optional
 
 import _common
 
@@ -48,6 +52,14 @@ def paced(tracer: Any, p: dict[str, Any]) -> tuple[int, float]:
     return emitted, slept
 
 
+def _queue_dropped(tracer: Any) -> Optional[int]:
+    """Spans the reporter itself dropped (queue full or closed), if it counts them (ours)."""
+    stats = getattr(getattr(tracer, "reporter", None), "stats", None)
+    if stats is None:
+        return None
+    return int(stats().dropped)
+
+
 def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     with _common.SinkClient() as sink:
         tracer = impl.tracer("udp", port=sink.port, substitute=True, extra=p.get("config"))
@@ -57,6 +69,7 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
         t1 = time.monotonic()
         closed = impl.close(tracer, timeout=p["close_timeout"])
         t2 = time.monotonic()
+        queue_dropped = _queue_dropped(tracer)
         st = sink.stats(quiet=p["quiet"], timeout=60)
         cpu = time.process_time() - cpu0
     app_s = t1 - t0
@@ -85,6 +98,8 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
         decode_errors=st["errors"],
         max_datagram=st["max_datagram"],
         sink_kernel_drops=st["kernel_rcvbuf_errors"],
+        queue_dropped=queue_dropped,
+        load_avg_1m=os.getloadavg()[0],
         sink_rcvbuf=st["rcvbuf"],
     )
     return metrics
