@@ -219,6 +219,8 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
         "late_paired_baseline": paired_quiet["late"][late_after],
         "late_paired_excess": paired_load["late"][late_after] - paired_quiet["late"][late_after],
         "late_1ms_paired_excess": paired_load["late"]["1"] - paired_quiet["late"]["1"],
+        "late_by_tolerance_paired_load": paired_load["late"],
+        "late_by_tolerance_paired_baseline": paired_quiet["late"],
         "late_1ms_load": timer_load["late"]["1"],
         "late_1ms_baseline": timer_baseline["late"]["1"],
         "deadlines_load": timer_load["deadlines"],
