@@ -88,6 +88,13 @@ class Reporter(BaseReporter):
     CPU-bound application (a burst) would keep the GIL for a switch interval each time, starve
     the worker and overflow the queue.
 
+    What a burst can count on: one that fits in the queue is never dropped, however little of
+    the GIL or the CPU the worker gets meanwhile. Past that, an application thread that never
+    blocks and the worker each get about half of the GIL (each keeps it until the other has
+    waited a switch interval), so the worker keeps up only while encoding a span costs it less
+    than making one costs the application; whatever does not fit is dropped and counted, never
+    waited for.
+
     :param channel: where the agent is (``LocalAgentSender``: ``host``, ``reporting_port``);
         ignored when ``sender`` is given
     :param queue_capacity: spans held before new ones are dropped (upstream's default was 100)
