@@ -14,9 +14,10 @@ Two span encoders produce the same bytes (the tests compare them with each other
 thrift's own encoders over many random spans):
 
 * accelerated: ``thrift.protocol.fastbinary.encode_compact`` writes the span's fixed fields
-  (ids, name, references, flags, timestamps) in one C call; tags and logs are appended from
-  per-tag encodings cached by their ``(key, vtype, value)`` tuple.
-* pure: the same layout written in Python with table-driven varints.
+  (ids, name, references, flags, timestamps) in one C call; the tag list and each log's field
+  list are appended from encodings cached by the tuple of their ``(key, vtype, value)`` tags.
+* pure: the fixed fields written in Python with table-driven varints (ids, timestamps) and a
+  cache of operation names; tag and field lists from the same caches.
 
 ``ACCELERATED`` (module flag, read when an encoder is built) or the ``accelerated=`` argument
 forces one or the other; ``benchmarks/encode.py`` measures both.
@@ -158,6 +159,14 @@ def _string(value: str) -> bytes:
     return (_LAST[n] if n < 0x4000 else _varint(n)) + data
 
 
+def _duration_field(duration: int) -> bytes:
+    """Span.duration (field 9, delta 1), header included."""
+    return _FIELD_I64_1 + _zigzag64(duration)
+
+
+# _duration_field for 0 <= duration < 2**13 (µs): most spans
+_DURATION_FIELDS = tuple(_FIELD_I64_1 + _LAST[d << 1] for d in range(1 << 13))
+
 _pack_double = struct.Struct("<d").pack  # compact doubles are little-endian
 
 
@@ -184,6 +193,13 @@ def _encode_tag(tag: _values.TagTuple) -> bytes:
 
 _TAG_CACHE_MAX = 4096
 _TAG_CACHE_MAX_BYTES = 256
+# Whole tag lists and log field lists: fewer entries, larger ones (about 1 MB at most).
+_BLOCK_CACHE_MAX = 1024
+_BLOCK_CACHE_MAX_BYTES = 1024
+_NAME_CACHE_MAX = 1024
+
+# zigzag(u - 2**64) for an unsigned id u >= 2**63 is _ZZ_NEG - (u << 1)
+_ZZ_NEG = (1 << 65) - 1
 
 
 # ---- span encoders -------------------------------------------------------------------------------
@@ -235,6 +251,10 @@ class _SpanRef:
 # and its stop byte; the stop is cut and the tag and log lists appended in Python.
 _HEAD_SPEC: list[Any] = [_SpanHead, ttypes.Span.thrift_spec[:10]]
 _EMPTY_LOGS_AND_STOP = _LIST_FIELD_HEADERS[0] + _STOP
+_EMPTY_TAGS = _LIST_FIELD_HEADERS[0]
+_ZERO_HIGH = _FIELD_I64_1 + b"\x00"  # Span.traceIdHigh 0 (64-bit trace ids)
+# Span.flags (field 7, delta 2 after operationName) for flags < 2**13, and startTime's header
+_FLAGS_AFTER_NAME = tuple(_FIELD_I32_2 + _LAST[f << 1] + _FIELD_I64_1 for f in range(1 << 13))
 
 
 class CompactEncoder:
@@ -252,10 +272,18 @@ class CompactEncoder:
         if accelerated and not HAS_FASTBINARY:
             raise ValueError("accelerated: thrift.protocol.fastbinary is not available")
         self.is_accelerated = bool(accelerated)
-        # never replaced (only cleared), so its bound get is made once
+        # per tag: fills the list caches below, and serves the process's tags
         self._tag_cache: dict[_values.TagTuple, bytes] = {}
-        self._cache_get = self._tag_cache.get
+        # whole tag lists and log field lists, by their tuple: most spans repeat them exactly
+        self._tag_blocks: dict[tuple[_values.TagTuple, ...], bytes] = {}
+        self._tag_block_get = self._tag_blocks.get
+        self._field_blocks: dict[tuple[_values.TagTuple, ...], bytes] = {}
+        self._field_block_get = self._field_blocks.get
+        self._names: dict[str, bytes] = {}
+        self._name_get = self._names.get
         self._head = _SpanHead()
+        # varint of a timestamp's zigzag >> 14: it changes every ~8 ms, so consecutive spans and
+        # log records mostly share it
         self._ts_upper = -1
         self._ts_suffix = b""
         self.encode_span: Callable[[Span], bytes] = (
@@ -291,68 +319,6 @@ class CompactEncoder:
                 cache.clear()  # bounded without LRU bookkeeping; refills with what is common
             cache[tag] = data
         return data
-
-    def _timestamp(self, seconds: float) -> bytes:
-        """An i64 microsecond timestamp, zigzag varint; the upper bytes are reused between calls.
-
-        Above the low 14 bits a timestamp changes every ~8 ms, so consecutive log records (and
-        spans) mostly share the encoding of ``z >> 14``.
-        """
-        z = int(seconds * 1000000) << 1  # zigzag of a non-negative i64
-        if 0x4000 <= z < _TWO_64:
-            # varint(z) == the low 14 bits as two continuing bytes + varint(z >> 14)
-            upper = z >> 14
-            if upper != self._ts_upper:
-                self._ts_upper = upper
-                self._ts_suffix = _varint(upper)
-            return _CHUNK[z & 0x3FFF] + self._ts_suffix
-        return _zigzag64(z >> 1)
-
-    def _tail(self, span: Span, parts: list[Any]) -> bytes:
-        """Append fields 10 (tags) and 11 (logs) and the stop byte to ``parts``; join.
-
-        Tags are looked up in the cache in bulk; a miss leaves None, filled in afterwards.
-        """
-        cache_get = self._tag_cache.get
-        headers = _LIST_FIELD_HEADERS
-        tags = span._tags
-        logs = span._logs
-        tags_at = len(parts) + 1
-        n = len(tags)
-        parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
-        parts += map(cache_get, tags)
-        n = len(logs)
-        parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
-        for timestamp, fields in logs:
-            n = len(fields)
-            parts.append(_FIELD_I64_1 + self._timestamp(timestamp))
-            parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
-            parts += map(cache_get, fields)
-            parts.append(_STOP)
-        parts.append(_STOP)
-        if not all(parts):  # a cache miss left None (encodings are never empty)
-            self._fill_misses(parts, tags_at, tags, logs)
-        return b"".join(parts)
-
-    def _fill_misses(
-        self,
-        parts: list[Any],
-        at: int,
-        tags: Sequence[_values.TagTuple],
-        logs: Sequence[tuple[float, Sequence[_values.TagTuple]]],
-    ) -> None:
-        """Encode the tags ``_tail`` did not find in the cache, walking its layout again."""
-        miss = self._encode_tag_miss
-        for i, tag in enumerate(tags, at):
-            if parts[i] is None:
-                parts[i] = miss(tag)
-        at += len(tags) + 1  # past the tags and the logs' list header
-        for _, fields in logs:
-            at += 2  # timestamp, fields' list header
-            for i, tag in enumerate(fields, at):
-                if parts[i] is None:
-                    parts[i] = miss(tag)
-            at += len(fields) + 1  # past the fields and the log's stop byte
 
     def _encode_span_accelerated(self, span: Span) -> bytes:
         ctx = span._context
@@ -397,93 +363,237 @@ class CompactEncoder:
             data = _fastbinary.encode_compact(head, _HEAD_SPEC)
         finally:
             head.references = None
-        # Tags are looked up in the cache in bulk; a miss leaves None, filled in afterwards.
-        cache_get = self._cache_get
-        headers = _LIST_FIELD_HEADERS
+        parts = [data[:-1]]  # without the stop byte
         tags = span._tags
+        if tags:
+            key = tuple(tags)
+            block = self._tag_block_get(key)
+            parts.append(block if block is not None else self._tags_block(key))
+        else:
+            parts.append(_EMPTY_TAGS)
         logs = span._logs
-        n = len(tags)
-        parts = [
-            data[:-1],
-            headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n),
-            *map(cache_get, tags),
-        ]
         if not logs:
             parts.append(_EMPTY_LOGS_AND_STOP)
-        else:
-            n = len(logs)
-            parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
-            for timestamp, fields in logs:
-                # _timestamp, inlined: above the low 14 bits a timestamp changes every ~8 ms, so
-                # consecutive log records mostly share the encoding of z >> 14
-                z = int(timestamp * 1000000) << 1  # zigzag of a non-negative i64
-                if 0x4000 <= z < _TWO_64:
-                    upper = z >> 14
-                    if upper != self._ts_upper:
-                        self._ts_upper = upper
-                        self._ts_suffix = _varint(upper)
-                    parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
-                else:
-                    parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
-                n = len(fields)
-                parts.append(headers[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n))
-                parts += map(cache_get, fields)
-                parts.append(_STOP)
-            parts.append(_STOP)
-        if not all(parts):  # a cache miss left None (encodings are never empty)
-            self._fill_misses(parts, 2, tags, logs)
+            return b"".join(parts)
+        n = len(logs)
+        parts.append(
+            _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n)
+        )
+        for timestamp, fields in logs:
+            # _timestamp, inlined: above the low 14 bits a timestamp changes every ~8 ms, so
+            # consecutive log records mostly share the encoding of z >> 14
+            z = int(timestamp * 1000000) << 1  # zigzag of a non-negative i64
+            if 0x4000 <= z < _TWO_64:
+                upper = z >> 14
+                if upper != self._ts_upper:
+                    self._ts_upper = upper
+                    self._ts_suffix = _varint(upper)
+                parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
+            else:
+                parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
+            key = tuple(fields)
+            block = self._field_block_get(key)
+            parts.append(block if block is not None else self._fields_block(key))
+        parts.append(_STOP)
         return b"".join(parts)
 
     def _encode_span_pure(self, span: Span) -> bytes:
+        """The whole span in Python, as one join: ids by 14-bit tables, the rest from caches.
+
+        An id is written from its unsigned 64 bits: zigzag(signed(u)) is ``u << 1`` below 2**63
+        and ``2**65 - 1 - (u << 1)`` above. A root span's id equals its trace id's low half and
+        a child of the root has it as parent, so that varint is reused.
+        """
         ctx = span._context
+        c = _CHUNK
         trace_id = ctx.trace_id or 0
+        if 0 <= trace_id <= _U64_MASK:
+            z = trace_id << 1
+            high = _ZERO_HIGH
+        else:
+            z = (trace_id & _U64_MASK) << 1
+            high = _FIELD_I64_1 + _zigzag_id(trace_id >> 64)
+        if z >> 64:
+            z = _ZZ_NEG - z
+        if z >> 56:
+            low = (
+                c[z & 0x3FFF]
+                + c[(z >> 14) & 0x3FFF]
+                + c[(z >> 28) & 0x3FFF]
+                + c[(z >> 42) & 0x3FFF]
+                + _LAST[z >> 56]
+            )
+        else:
+            low = _varint(z)
+        span_id = ctx.span_id or 0
+        if span_id == trace_id:
+            sid = low
+        elif 0 <= span_id <= _U64_MASK:
+            z = span_id << 1
+            if z >> 64:
+                z = _ZZ_NEG - z
+            if z >> 56:
+                sid = (
+                    c[z & 0x3FFF]
+                    + c[(z >> 14) & 0x3FFF]
+                    + c[(z >> 28) & 0x3FFF]
+                    + c[(z >> 42) & 0x3FFF]
+                    + _LAST[z >> 56]
+                )
+            else:
+                sid = _varint(z)
+        else:
+            sid = _zigzag_id(span_id)
+        parent_id = ctx.parent_id
+        if not parent_id:
+            pid = b"\x00"
+        elif parent_id == trace_id:
+            pid = low
+        else:
+            pid = _zigzag_id(parent_id)
+        name = span.operation_name
+        op = self._name_get(name) if type(name) is str else None
+        if op is None:
+            op = self._encode_name(name)
+        flags = ctx.flags or 0
+        # flags (field 7: delta 2 after operationName), with startTime's field header
+        flags_part = (
+            _FLAGS_AFTER_NAME[flags]
+            if 0 <= flags < 0x2000
+            else _FIELD_I32_2 + _zigzag32(flags) + _FIELD_I64_1
+        )
         start = span.start_time
         end = span.end_time
-        name = span.operation_name
-        if type(name) is not str or not name.isascii():
-            name = _operation_name(name)
-        data = name.encode("utf-8")
-        n = len(data)
-        parts = [
-            _FIELD_I64_1
-            + _zigzag_id(trace_id)
-            + _FIELD_I64_1
-            + _zigzag_id(trace_id >> 64)
-            + _FIELD_I64_1
-            + _zigzag_id(ctx.span_id or 0)
-            + _FIELD_I64_1
-            + _zigzag_id(ctx.parent_id or 0)
-            + _FIELD_STR_1
-            + (_LAST[n] if n < 0x4000 else _varint(n)),
-            data,
-        ]
-        refs = _reference_tuples(span.references) if span.references else None
-        if refs:
-            parts.append(_FIELD_LIST_1 + _struct_list_header(len(refs)))
-            for ref_type, low, high, ref_span_id in refs:
-                parts.append(
-                    _FIELD_I32_1
-                    + _zigzag32(ref_type)
-                    + _FIELD_I64_1
-                    + _zigzag_id(low)
-                    + _FIELD_I64_1
-                    + _zigzag_id(high)
-                    + _FIELD_I64_1
-                    + _zigzag_id(ref_span_id)
-                    + _STOP
-                )
-            flags_header = _FIELD_I32_1
+        z = int(start * 1000000) << 1  # zigzag of a non-negative i64
+        if 0x4000 <= z < _TWO_64:  # see _timestamp
+            upper = z >> 14
+            if upper != self._ts_upper:
+                self._ts_upper = upper
+                self._ts_suffix = _varint(upper)
+            start_part = c[z & 0x3FFF] + self._ts_suffix
         else:
-            flags_header = _FIELD_I32_2
+            start_part = _zigzag64(z >> 1)
+        duration = int(((start if end is None else end) - start) * 1000000)
+        parts = [
+            b"\x16",
+            low,
+            high,
+            b"\x16",
+            sid,
+            b"\x16",
+            pid,
+            op,
+            flags_part,
+            start_part,
+            _DURATION_FIELDS[duration] if 0 <= duration < 0x2000 else _duration_field(duration),
+        ]
+        refs = span.references
+        if refs:
+            refs_part = self._encode_references(refs)
+            if refs_part:  # flags follow references: delta 1
+                parts[8] = _FIELD_I32_1 + flags_part[1:]
+                parts.insert(8, refs_part)
+        tags = span._tags
+        if tags:
+            key = tuple(tags)
+            block = self._tag_block_get(key)
+            parts.append(block if block is not None else self._tags_block(key))
+        else:
+            parts.append(_EMPTY_TAGS)
+        logs = span._logs
+        if not logs:
+            parts.append(_EMPTY_LOGS_AND_STOP)
+            return b"".join(parts)
+        n = len(logs)
         parts.append(
-            flags_header
-            + _zigzag32(ctx.flags or 0)
-            + _FIELD_I64_1
-            + self._timestamp(start)
-            + _FIELD_I64_1
-            + _zigzag64(int(((start if end is None else end) - start) * 1000000))
+            _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n)
         )
-        return self._tail(span, parts)
+        for timestamp, fields in logs:
+            z = int(timestamp * 1000000) << 1
+            if 0x4000 <= z < _TWO_64:
+                upper = z >> 14
+                if upper != self._ts_upper:
+                    self._ts_upper = upper
+                    self._ts_suffix = _varint(upper)
+                parts.append(_FIELD_I64_1 + c[z & 0x3FFF] + self._ts_suffix)
+            else:
+                parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
+            key = tuple(fields)
+            block = self._field_block_get(key)
+            parts.append(block if block is not None else self._fields_block(key))
+        parts.append(_STOP)
+        return b"".join(parts)
+
+    def _encode_name(self, name: Any) -> bytes:
+        """operationName (field 5) with its header; cached by the name when it is a str."""
+        data = _FIELD_STR_1 + _string(_operation_name(name))
+        if type(name) is str and len(data) <= _TAG_CACHE_MAX_BYTES:
+            cache = self._names
+            if len(cache) >= _NAME_CACHE_MAX:
+                cache.clear()
+            cache[name] = data
+        return data
+
+    def _encode_references(self, references: Any) -> bytes:
+        """references (field 6, delta 1 after operationName), or b"" when none is usable."""
+        refs = _reference_tuples(references)
+        if not refs:
+            return b""
+        parts = [_FIELD_LIST_1 + _struct_list_header(len(refs))]
+        for ref_type, ref_low, ref_high, ref_span_id in refs:
+            parts.append(
+                _FIELD_I32_1
+                + _zigzag32(ref_type)
+                + _FIELD_I64_1
+                + _zigzag_id(ref_low)
+                + _FIELD_I64_1
+                + _zigzag_id(ref_high)
+                + _FIELD_I64_1
+                + _zigzag_id(ref_span_id)
+                + _STOP
+            )
+        return b"".join(parts)
+
+    def _tags_block(self, tags: tuple[_values.TagTuple, ...]) -> bytes:
+        """Span.tags (field 10, delta 1 after duration): header and tags; cached by the tuple."""
+        n = len(tags)
+        block = b"".join(
+            [
+                _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n),
+                *self._tags(tags),
+            ]
+        )
+        self._store_block(self._tag_blocks, tags, block)
+        return block
+
+    def _fields_block(self, fields: tuple[_values.TagTuple, ...]) -> bytes:
+        """Log.fields (field 2, delta 1 after timestamp), the Log's stop byte included."""
+        n = len(fields)
+        block = b"".join(
+            [
+                _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n),
+                *self._tags(fields),
+                _STOP,
+            ]
+        )
+        self._store_block(self._field_blocks, fields, block)
+        return block
+
+    @staticmethod
+    def _store_block(
+        cache: dict[tuple[_values.TagTuple, ...], bytes],
+        key: tuple[_values.TagTuple, ...],
+        block: bytes,
+    ) -> None:
+        if len(block) > _BLOCK_CACHE_MAX_BYTES:
+            return
+        for _, vtype, value in key:
+            # equal keys must mean equal bytes: 0.0 == -0.0 as dict keys (see _encode_tag_miss)
+            if vtype == _values.DOUBLE and (value == 0.0 or value != value):
+                return
+        if len(cache) >= _BLOCK_CACHE_MAX:
+            cache.clear()  # bounded without LRU bookkeeping; refills with what is common
+        cache[key] = block
 
 
 def _seq_id_varint(seq_id: int) -> bytes:

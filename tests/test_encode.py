@@ -382,3 +382,135 @@ def test_encode_benchmark_script_runs_and_agrees() -> None:
         sizes = {fn(spans) for fn in (bench.ours(None), bench.ours(False), bench.thrift_pure)}
         assert len(sizes) == 1
         assert bench.best_us_per_span(bench.ours(False), spans, 1) > 0
+
+
+# ---- whole-list caches and a property over random spans ------------------------------------------
+
+
+def decode_span(data: bytes) -> Any:
+    """A span's compact bytes read back with thrift's own TCompactProtocol."""
+    span = ttypes.Span()
+    span.read(TCompactProtocol.TCompactProtocol(TTransport.TMemoryBuffer(data)))
+    return span
+
+
+_tag_values = st.one_of(
+    st.text(max_size=40),
+    st.integers(min_value=-(1 << 70), max_value=1 << 70),
+    st.sampled_from([0, -1, 1, I64_MAX, -I64_MAX - 1, 1 << 63, -(1 << 63) - 1, 8191, 8192]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0]),
+    st.binary(max_size=40),
+    st.booleans(),
+    st.none(),
+)
+_ids = st.one_of(
+    st.integers(min_value=1, max_value=U64_MAX),
+    st.sampled_from([1, 0x3FFF, 0x4000, I64_MAX, I64_MAX + 1, U64_MAX]),
+)
+_tag_lists = st.lists(
+    st.tuples(st.sampled_from(["k", "http.method", "ключ", ""]), _tag_values), max_size=18
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    trace_id=st.one_of(_ids, st.integers(min_value=1, max_value=(1 << 128) - 1)),
+    span_id=_ids,
+    parent=st.sampled_from(["root", "trace", "other"]),
+    flags=st.sampled_from([1, 3, 8191, 8193, (1 << 31) - 1]),  # sampled: tags are kept
+    name=st.one_of(st.sampled_from(["op", "", "ünï", "x" * 130]), st.text(max_size=10)),
+    start=st.floats(min_value=0.0, max_value=4e9),
+    duration=st.sampled_from([0.0, 1e-6, 0.008191, 0.008192, 3600.0, -1.0]),
+    tags=_tag_lists,
+    logs=st.lists(_tag_lists, max_size=3),
+    n_refs=st.integers(min_value=0, max_value=16),
+)
+def test_property_random_spans_decode_and_match_thrift(
+    trace_id: int,
+    span_id: int,
+    parent: str,
+    flags: int,
+    name: str,
+    start: float,
+    duration: float,
+    tags: list[tuple[str, Any]],
+    logs: list[list[tuple[str, Any]]],
+    n_refs: int,
+) -> None:
+    """Any ids, flags, references, tags and logs: every encoder writes thrift's bytes, twice."""
+    tracer, _ = make_tracer(max_tags_per_span=100)
+    parent_id = {"root": None, "trace": trace_id & U64_MAX, "other": span_id ^ 1}[parent]
+    other = SpanContext(trace_id, span_id ^ 2, None, 1)
+    references = [
+        (opentracing.child_of if i % 2 else opentracing.follows_from)(other) for i in range(n_refs)
+    ]
+    span = Span(
+        SpanContext(trace_id, span_id, parent_id, flags),
+        tracer,
+        name,
+        start_time=start,
+        references=references or None,
+    )
+    for key, value in tags:
+        span.set_tag(key, value)
+    for fields in logs:
+        span.log_kv(dict(fields), timestamp=start + 0.5)
+    span.finish(finish_time=start + duration)
+    assert len(span._tags) == len(tags)
+    expected = thrift_compact(jthrift.make_span(span))
+    assert decode_span(expected) == jthrift.make_span(span)
+    for enc in encoders():
+        assert enc.encode_span(span) == expected
+        assert enc.encode_span(span) == expected  # through the warm caches
+
+
+def test_tag_list_cache_keeps_zero_signs_apart() -> None:
+    """A tag list holding 0.0 is never cached: the same list with -0.0 would match it."""
+    tracer, reporter = make_tracer()
+    for value in (0.0, -0.0, 0.0, math.nan, math.nan):
+        span = tracer.start_span("op")
+        span.set_tag("d", value)
+        span.log_kv({"d": value})
+        span.finish()
+    encs = encoders()
+    for span in reporter.get_spans():
+        assert_encodes_like_thrift(span, encs)
+    for enc in encs:
+        assert not enc._tag_blocks
+        assert not enc._field_blocks
+
+
+def test_same_tuple_as_tag_list_and_log_fields_gets_each_its_own_bytes() -> None:
+    tracer, reporter = make_tracer()
+    span = tracer.start_span("op", tags={"k": "v"})
+    span.log_kv({"k": "v"})
+    span.finish()
+    (span,) = reporter.get_spans()
+    span._tags = [("k", _values.STRING, "v")]  # no sampler tags: the same list as the log's
+    assert tuple(span._tags) == tuple(span._logs[0][1])
+    encs = encoders()
+    for _ in range(2):
+        assert_encodes_like_thrift(span, encs)
+
+
+def test_list_and_name_caches_are_bounded() -> None:
+    tracer, reporter = make_tracer()
+    n = _encode._BLOCK_CACHE_MAX + 10
+    for i in range(n):
+        span = tracer.start_span(f"op{i % (_encode._NAME_CACHE_MAX + 5)}")
+        span.set_tag("i", i)
+        span.log_kv({"i": i})
+        span.finish()
+    big = tracer.start_span("big")
+    big.set_tag("big", "x" * (_encode._BLOCK_CACHE_MAX_BYTES + 1))
+    big.finish()
+    encs = encoders()
+    for span in reporter.get_spans():
+        assert_encodes_like_thrift(span, encs)
+    for enc in encs:
+        assert 0 < len(enc._tag_blocks) <= _encode._BLOCK_CACHE_MAX
+        assert 0 < len(enc._field_blocks) <= _encode._BLOCK_CACHE_MAX
+        assert len(enc._names) <= _encode._NAME_CACHE_MAX
+        assert enc.is_accelerated or enc._names  # the C path writes names with the ids
+        assert tuple(big._tags) not in enc._tag_blocks
