@@ -38,10 +38,6 @@ _EMPTY_BAGGAGE: dict[str, str] = opentracing.SpanContext.EMPTY_BAGGAGE
 _new = object.__new__
 _new_lock = threading.Lock  # one global load instead of a global and an attribute
 _ID_MASK = (1 << constants._max_id_bits) - 1
-# SpanContext._trace_state (a W3C tracestate, set only on contexts extracted with one): a child
-# inherits it. Unset, reading it raises inside getattr (~2,500 instructions on 3.11), so only a
-# SpanContext that has the slot pays that.
-_HAS_TRACE_STATE = "_trace_state" in getattr(SpanContext, "__slots__", ())
 
 
 class TracerMetrics:
@@ -374,6 +370,7 @@ class Tracer(opentracing.Tracer):
                 context.flags = flags
                 context._baggage = _EMPTY_BAGGAGE
                 context._debug_id = None
+                context._trace_state = None
             else:
                 # No context until something asks for one (Span._make_context): most unsampled
                 # root spans are finished without.
@@ -402,8 +399,10 @@ class Tracer(opentracing.Tracer):
             # copy-on-write: sharing the parent's dict is safe
             context._baggage = parent._baggage or _EMPTY_BAGGAGE
             context._debug_id = None
-            if _HAS_TRACE_STATE:
-                _inherit_trace_state(parent, context)
+            try:  # W3C tracestate: a child inherits it
+                context._trace_state = parent._trace_state
+            except AttributeError:  # a context built without __init__ (unpickled, say)
+                context._trace_state = None
             tag_list = _NO_TAGS
             # the decision is handed on: late binding must not revise it
             parent._has_children = True
@@ -700,10 +699,8 @@ class Tracer(opentracing.Tracer):
 
 
 def _inherit_trace_state(parent: Any, context: SpanContext) -> None:
-    """Copy the parent's W3C ``tracestate`` to a child's context, only when it has one."""
-    trace_state = getattr(parent, "_trace_state", None)
-    if trace_state is not None:
-        setattr(context, "_trace_state", trace_state)  # noqa: B010  # the slot may not exist yet
+    """Copy the parent's W3C ``tracestate`` to a child's context (a foreign parent may lack it)."""
+    context._trace_state = getattr(parent, "_trace_state", None)
 
 
 def _adopt(future: Any) -> CloseFuture:

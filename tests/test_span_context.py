@@ -92,3 +92,12 @@ def test_baggage_only_context_has_no_trace() -> None:
 def test_repr_shows_ids_in_hex() -> None:
     assert repr(SpanContext(255, 16, None, 1)) == "SpanContext(ff:10:0:1)"
     assert repr(SpanContext.with_debug_id("x")) == "SpanContext(0:0:0:0)"
+
+
+def test_trace_state_is_none_not_unset_and_survives_a_baggage_copy() -> None:
+    """The slot is always set, so the tracer copies it to a child with a plain load."""
+    ctx = SpanContext(1, 2, None, SAMPLED_FLAG)
+    assert ctx._trace_state is None and ctx.trace_state is None
+    ctx._trace_state = "vendor=abc"
+    assert ctx.with_baggage_item("k", "v").trace_state == "vendor=abc"
+    assert SpanContext.with_debug_id("d")._trace_state is None

@@ -225,9 +225,10 @@ def test_sampling_priority_on_an_unsampled_root_reports_it_with_its_ids() -> Non
     assert reporter.get_spans() == [span] and span.end_time is not None
     assert span.is_sampled() and span.is_debug()
     thrift_span = make_span(span)
+    signed = trace_id - (1 << 64) if trace_id >> 63 else trace_id  # Thrift i64
     assert (thrift_span.traceIdLow, thrift_span.spanId, thrift_span.parentSpanId) == (
-        trace_id,
-        trace_id,
+        signed,
+        signed,
         0,
     )
     started_with_it = tracer.start_span("op2", tags={"sampling.priority": 1})
@@ -290,3 +291,24 @@ def test_an_unsampled_root_after_finish_still_has_ids_and_ignores_priority() -> 
     assert span.context.trace_id == span.trace_id == span.span_id
     span.finish()
     assert tracer.dropped.finish_twice == 1 and reporter.get_spans() == []
+
+
+def test_every_context_start_span_builds_has_its_trace_state_set() -> None:
+    """start_span builds contexts inline (not through __init__): each sets the slot too."""
+    from jaeger_client import SpanContext
+
+    for sampled in (True, False):
+        tracer = Tracer("svc", InMemoryReporter(), ConstSampler(sampled))
+        root = tracer.start_span("root")
+        child = tracer.start_span("child", child_of=root)
+        grandchild = tracer.start_span("grandchild", child_of=child.context)
+        for span in (root, child, grandchild):
+            assert span.context._trace_state is None
+    parent = SpanContext(1, 2, None, 1)
+    parent._trace_state = "vendor=abc"
+    assert tracer.start_span("child", child_of=parent).context._trace_state == "vendor=abc"
+    # a context with the slot unset (built without __init__) is still a valid parent
+    bare = object.__new__(SpanContext)
+    bare.trace_id, bare.span_id, bare.parent_id, bare.flags = 1, 2, None, 1
+    bare._baggage, bare._debug_id = {}, None
+    assert tracer.start_span("child", child_of=bare).context._trace_state is None
