@@ -911,7 +911,7 @@ def test_a_cpu_bound_burst_of_queue_capacity_spans_is_delivered_in_full(agent: A
 
 
 @needs_udp_sender
-def test_a_cpu_bound_burst_of_3x_queue_capacity_loses_only_counted_newest_spans(
+def test_a_cpu_bound_burst_of_10x_queue_capacity_loses_only_counted_newest_spans(
     agent: Agent,
 ) -> None:
     """Past the queue's capacity, what is delivered depends on the worker's share of the GIL
@@ -919,15 +919,17 @@ def test_a_cpu_bound_burst_of_3x_queue_capacity_loses_only_counted_newest_spans(
     up only if it encodes a span in less CPU than the app takes to make one (without
     fastbinary it does not, and the OS may starve it on a loaded box). What holds whatever the
     share: every span is accounted for, every loss is a counted drop of a span that found the
-    queue full, the first queue_capacity spans are all delivered, and nothing else is lost."""
+    queue full, the first queue_capacity spans are all delivered, and nothing else is lost.
+    (It used to claim all of 30,000 spans through the default 10,000-span queue: the nofast CI
+    leg lost 10-15 % of them every run.)"""
     counting = CountingMetrics()
-    reporter = Reporter(  # a smaller queue than the default's 10,000: the same race, quicker
+    reporter = Reporter(  # smaller than a switch interval's worth of spans: drops are usual
         LocalAgentSender(host="127.0.0.1", reporting_port=agent.port),
-        queue_capacity=2000,
+        queue_capacity=500,
         metrics=counting.metrics(),
     )
     tracer = Tracer("e2e", reporter, ConstSampler(True))
-    n = 3 * reporter.queue_capacity
+    n = 10 * reporter.queue_capacity
     _cpu_bound_burst(tracer, n)
     tracer.close().result(DEADLINE)
     stats = reporter.stats()
