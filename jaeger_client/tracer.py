@@ -123,7 +123,8 @@ class Tracer(opentracing.Tracer):
 
     Thread model: ``start_span``, ``inject``, ``extract`` and ``report_span`` run on application
     threads and never block or do I/O; the reporter, the sampler's poller and the throttler own
-    their own threads. A forked child re-seeds the id generator (``_after_fork_in_child``).
+    their own threads. A forked child re-seeds the id generator and draws its own ``client-uuid``
+    (``_after_fork_in_child``).
 
     Upstream's parameters keep their names, order and defaults; the ones after ``*`` are new.
 
@@ -247,7 +248,9 @@ class Tracer(opentracing.Tracer):
                 pass
         # Upstream sent a random integer client id (a LONG tag) only with a throttler; Go always
         # sends one. The throttler needs it for /credits, the collector to tell processes apart.
-        self.client_id = random.SystemRandom().randint(1, sys.maxsize)
+        self.client_id = _new_client_id()
+        # a forked child is a new process: it draws its own id, unless the caller chose one
+        self._is_client_uuid_drawn = constants.CLIENT_UUID_TAG_KEY not in self.tags
         self.tags.setdefault(constants.CLIENT_UUID_TAG_KEY, self.client_id)
         if self.throttler is not None:
             set_client_id = getattr(self.throttler, "set_client_id", None) or getattr(
@@ -263,19 +266,32 @@ class Tracer(opentracing.Tracer):
         sm = self._scope_manager
         if type(sm) is ThreadLocalScopeManager and hasattr(sm, "_tls_scope"):
             self._tls_manager, self._tls_scope = sm, sm._tls_scope
+        self._set_process()
+        self._closed: Optional[CloseFuture] = None
+        after_fork_in_child(self._after_fork_in_child)
+
+    def _set_process(self) -> None:
+        """Hand the reporter the process (service name and tags) it sends with every batch."""
         if hasattr(self.reporter, "set_process"):
             self.reporter.set_process(
                 service_name=self.service_name,
                 tags=self.tags,
                 max_length=self.max_tag_value_length,
             )
-        self._closed: Optional[CloseFuture] = None
-        after_fork_in_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
         # Children of a pre-fork server must not replay the parent's ids (upstream #282, #305).
         self.random.seed(os.urandom(32))
         self.dropped._reinit_lock()
+        if self._is_client_uuid_drawn:
+            # Nor the parent's client-uuid, by which the collector tells processes apart. The
+            # reporter was built before this tracer, so its own fork hook has run already.
+            self.client_id = _new_client_id()
+            self.tags[constants.CLIENT_UUID_TAG_KEY] = self.client_id
+            try:
+                self._set_process()
+            except Exception:  # at-fork hooks must not raise into os.fork()
+                logger.exception("failed to give the reporter the forked child's client-uuid")
 
     # ---- span creation (hot path) ---------------------------------------------------------------
 
@@ -696,6 +712,10 @@ class Tracer(opentracing.Tracer):
             future = _adopt(future)
         self._closed = future
         return future
+
+
+def _new_client_id() -> int:
+    return random.SystemRandom().randint(1, sys.maxsize)
 
 
 def _inherit_trace_state(parent: Any, context: SpanContext) -> None:

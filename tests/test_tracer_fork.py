@@ -1,0 +1,122 @@
+"""Real ``os.fork()``: a forked child reports under its own ``client-uuid`` process tag."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any, Callable
+
+import pytest
+from conftest import decode_emit_batch
+
+from jaeger_client.local_agent_net import LocalAgentSender
+from jaeger_client.reporter import Reporter
+from jaeger_client.sampler import ConstSampler
+from jaeger_client.tracer import Tracer
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+DEADLINE = 5.0
+# the parent's reporter worker is a thread: on 3.12+ forking then warns
+FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+
+
+def run_in_child(body: Callable[[], Any]) -> Any:
+    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 0
+        try:
+            os.close(read_fd)
+            data = json.dumps({"result": body()}).encode()
+        except BaseException as exc:
+            data = json.dumps({"error": repr(exc)}).encode()
+            code = 1
+        try:
+            while data:
+                data = data[os.write(write_fd, data) :]
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        raw = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    message = json.loads(raw or b"{}")
+    assert "error" not in message, message.get("error")
+    assert os.waitstatus_to_exitcode(status) == 0
+    return message["result"]
+
+
+def client_uuid_of(packet: bytes) -> tuple[list[str], int]:
+    batch = decode_emit_batch(packet)
+    tags = {tag.key: tag.vLong for tag in batch.process.tags}
+    return [s.operationName for s in batch.spans], tags["client-uuid"]
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_forked_child_reports_with_its_own_client_uuid(agent_udp: socket.socket) -> None:
+    channel = LocalAgentSender(host="127.0.0.1", reporting_port=agent_udp.getsockname()[1])
+    tracer = Tracer("fork-uuid", Reporter(channel, flush_interval=60), ConstSampler(True))
+    parent_id = tracer.client_id
+    tracer.start_span("parent-before").finish()
+    assert tracer.flush(DEADLINE)  # the worker has sent once: the sender holds the process
+    assert client_uuid_of(agent_udp.recvfrom(65535)[0]) == (["parent-before"], parent_id)
+
+    def child() -> Any:
+        tracer.start_span("child").finish()
+        tracer.close().result(DEADLINE)
+        return [tracer.client_id, tracer.tags["client-uuid"]]
+
+    child_id, child_tag = run_in_child(child)
+    assert child_id == child_tag and child_id not in (parent_id, 0)
+    assert client_uuid_of(agent_udp.recvfrom(65535)[0]) == (["child"], child_id)
+    tracer.start_span("parent-after").finish()
+    assert tracer.flush(DEADLINE)
+    assert client_uuid_of(agent_udp.recvfrom(65535)[0]) == (["parent-after"], parent_id)
+    assert tracer.client_id == parent_id
+    tracer.close().result(DEADLINE)
+
+
+class ProcessReporter:
+    """Records what set_process received (no thread: the fork needs no warning filter)."""
+
+    def __init__(self) -> None:
+        self.processes: list[dict[str, Any]] = []
+
+    def set_process(self, service_name: str, tags: Any, max_length: int) -> None:
+        self.processes.append(dict(tags))
+
+    def report_span(self, span: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_client_uuid_given_by_the_caller_is_kept_in_a_forked_child() -> None:
+    reporter = ProcessReporter()
+    tracer = Tracer("svc", reporter, ConstSampler(True), tags={"client-uuid": 12345})
+
+    def child() -> Any:
+        return [tracer.tags["client-uuid"], len(reporter.processes)]
+
+    assert run_in_child(child) == [12345, 1]  # not handed to the reporter again either
+    assert tracer.tags["client-uuid"] == 12345
+
+
+def test_a_reporter_whose_set_process_fails_in_the_child_does_not_break_fork() -> None:
+    class Failing(ProcessReporter):
+        def set_process(self, service_name: str, tags: Any, max_length: int) -> None:
+            if self.processes:
+                raise RuntimeError("boom")
+            super().set_process(service_name, tags, max_length)
+
+    tracer = Tracer("svc", Failing(), ConstSampler(True))
+    parent_id = tracer.client_id
+
+    def child() -> Any:
+        return tracer.client_id
+
+    assert run_in_child(child) != parent_id
