@@ -459,7 +459,8 @@ def test_property_random_spans_decode_and_match_thrift(
     span.finish(finish_time=start + duration)
     assert len(span._tags) == len(tags)
     expected = thrift_compact(jthrift.make_span(span))
-    assert decode_span(expected) == jthrift.make_span(span)
+    # repr: a NaN double makes == fail on equal structs
+    assert repr(decode_span(expected)) == repr(jthrift.make_span(span))
     for enc in encoders():
         assert enc.encode_span(span) == expected
         assert enc.encode_span(span) == expected  # through the warm caches
