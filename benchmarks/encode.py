@@ -13,8 +13,8 @@ Workloads:
             span with 3 tags plus the sampler's 2, and a log of 2 fields
 
 Paths:
-  ours C        CompactEncoder(accelerated=True): fastbinary for the fixed fields, cached tags
-  ours pure     CompactEncoder(accelerated=False)
+  ours C        CompactEncoder(accelerated=True): fastbinary for the fixed fields, cached tag lists
+  ours pure     CompactEncoder(accelerated=False): Python varints, cached names and tag lists
   thrift C      thrift.make_span + generated Span + fastbinary.encode_compact (whole struct)
   thrift pure   thrift.make_span + generated Span.write(TCompactProtocol)
 """
