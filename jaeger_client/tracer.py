@@ -252,12 +252,7 @@ class Tracer(opentracing.Tracer):
         # a forked child is a new process: it draws its own id, unless the caller chose one
         self._is_client_uuid_drawn = constants.CLIENT_UUID_TAG_KEY not in self.tags
         self.tags.setdefault(constants.CLIENT_UUID_TAG_KEY, self.client_id)
-        if self.throttler is not None:
-            set_client_id = getattr(self.throttler, "set_client_id", None) or getattr(
-                self.throttler, "_set_client_id", None
-            )
-            if set_client_id is not None:
-                set_client_id(self.client_id)
+        self._give_throttler_client_id()
         self._sampler_tags_cache: tuple[Any, list[_values.TagTuple]] = (None, [])
         # ThreadLocalScopeManager.active costs ~1 us on a thread that never activated a scope
         # (getattr on a threading.local raising inside); reading the local's dict is ~10x cheaper.
@@ -269,6 +264,14 @@ class Tracer(opentracing.Tracer):
         self._set_process()
         self._closed: Optional[CloseFuture] = None
         after_fork_in_child(self._after_fork_in_child)
+
+    def _give_throttler_client_id(self) -> None:
+        if self.throttler is not None:
+            set_client_id = getattr(self.throttler, "set_client_id", None) or getattr(
+                self.throttler, "_set_client_id", None
+            )
+            if set_client_id is not None:
+                set_client_id(self.client_id)
 
     def _set_process(self) -> None:
         """Hand the reporter the process (service name and tags) it sends with every batch."""
@@ -290,8 +293,11 @@ class Tracer(opentracing.Tracer):
             self.tags[constants.CLIENT_UUID_TAG_KEY] = self.client_id
             try:
                 self._set_process()
+                # RemoteThrottler keeps the first id it was given: it ignores this one until its
+                # own fork hook forgets the parent's
+                self._give_throttler_client_id()
             except Exception:  # at-fork hooks must not raise into os.fork()
-                logger.exception("failed to give the reporter the forked child's client-uuid")
+                logger.exception("failed to hand on the forked child's client-uuid")
 
     # ---- span creation (hot path) ---------------------------------------------------------------
 

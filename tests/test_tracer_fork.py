@@ -120,3 +120,25 @@ def test_a_reporter_whose_set_process_fails_in_the_child_does_not_break_fork() -
         return tracer.client_id
 
     assert run_in_child(child) != parent_id
+
+
+def test_a_forked_child_offers_its_client_uuid_to_the_throttler() -> None:
+    class Throttler:
+        def __init__(self) -> None:
+            self.ids: list[int] = []
+
+        def set_client_id(self, client_id: int) -> None:
+            self.ids.append(client_id)
+
+        def is_allowed(self, operation: str) -> bool:
+            return True
+
+    throttler = Throttler()
+    tracer = Tracer("svc", ProcessReporter(), ConstSampler(True), throttler=throttler)
+    assert throttler.ids == [tracer.client_id]
+
+    def child() -> Any:
+        return [throttler.ids, tracer.client_id]
+
+    ids, child_id = run_in_child(child)
+    assert ids == [tracer.client_id, child_id] and child_id != tracer.client_id
