@@ -223,7 +223,7 @@ def make_span(span: Span) -> Any:
     ``tags`` and ``logs`` are always lists (possibly empty); ``references`` is None unless the
     span was started with explicit ``references=`` (``child_of=`` is carried by parentSpanId).
     """
-    ctx = span._context
+    ctx = span.context  # made on demand for a root span started unsampled (never reported)
     trace_id = ctx.trace_id or 0
     end_time = span.end_time if span.end_time is not None else span.start_time
     return ttypes.Span(

@@ -162,6 +162,8 @@ class RemoteThrottler(Throttler):
 
     def _after_fork_in_child(self) -> None:
         self.lock = threading.Lock()
+        # the parent's id: the child's tracer (whose fork hook runs after this one) sets its own
+        self.client_id = None
 
     @property
     def running(self) -> bool:

@@ -142,3 +142,23 @@ def test_a_forked_child_offers_its_client_uuid_to_the_throttler() -> None:
 
     ids, child_id = run_in_child(child)
     assert ids == [tracer.client_id, child_id] and child_id != tracer.client_id
+
+
+def test_a_forked_childs_remote_throttler_asks_for_credits_with_the_childs_uuid() -> None:
+    from jaeger_client.throttler import RemoteThrottler
+
+    throttler = RemoteThrottler(
+        credits_endpoint="http://127.0.0.1:9/credits", service_name="svc", poll_in_background=False
+    )
+    tracer = Tracer("svc", ProcessReporter(), ConstSampler(True), throttler=throttler)
+    try:
+        assert throttler.client_id == tracer.client_id
+
+        def child() -> Any:
+            return [throttler.client_id, tracer.client_id]
+
+        throttler_id, child_id = run_in_child(child)
+        assert throttler_id == child_id != tracer.client_id
+        assert throttler.client_id == tracer.client_id  # the parent's are left alone
+    finally:
+        tracer.close().result(DEADLINE)
