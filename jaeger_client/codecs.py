@@ -22,7 +22,9 @@ from __future__ import annotations
 import codecs
 import re
 import struct
-from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
+from binascii import unhexlify as _unhexlify
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from itertools import chain as _chain
 from typing import Any, Callable, Optional, Union
 from urllib.parse import quote, unquote
 
@@ -115,8 +117,10 @@ _BINARY_HEADER = struct.Struct(">QQQQBI")
 _U32 = struct.Struct(">I")
 _MIN_BINARY_ITEM = 2 * _U32.size  # an item with an empty key and value
 
+_from_bytes = int.from_bytes
+_MAX_TRACE_HEADER = len("0" * 32 + ":" + "0" * 16 + ":" + "0" * 16 + ":00")
 # a longer %-encoded uber-trace-id cannot decode (3:1 at most) to a valid one: don't unquote it
-_MAX_QUOTED_TRACE_HEADER = 3 * len("0" * 32 + ":" + "0" * 16 + ":" + "0" * 16 + ":00")
+_MAX_QUOTED_TRACE_HEADER = 3 * _MAX_TRACE_HEADER
 _FAST_BAGGAGE_VALUE = 256  # see TextCodec._fast_baggage_items
 # escapes that urllib would keep as a literal '%' (not 2 hex digits), fixed up per carrier:
 # a regex step each, so a carrier full of them costs a bounded amount (RELIABILITY 2.2)
@@ -134,6 +138,7 @@ _QUOTE_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.
 _MAX_SHOWN = 64  # characters of a bad header quoted in an exception message
 _KEY_CACHE_SIZE = 512  # distinct carrier key spellings remembered per codec
 _KEY_CACHE_MAX_LEN = 128
+_QUOTED_CACHE_SIZE = 512  # distinct short baggage values remembered quoted, per codec
 
 
 class _Kind:
@@ -532,6 +537,8 @@ class TextCodec(Codec):
         self._fast_value_max = _FAST_BAGGAGE_VALUE if self._fast_baggage_items else -1
         # carrier key as sent -> kind; saves lower() and four comparisons per header per request
         self._kinds: dict[str, _KeyKind] = {}
+        # baggage value -> as injected with url_encoding (_quote_text)
+        self._quoted: dict[str, str] = {}
 
     # -- inject
 
@@ -547,12 +554,17 @@ class TextCodec(Codec):
             try:
                 # not url-encoded even in HTTP mode: ':' is fine in a header value;
                 # %-formatting: one C call, half the cost of an f-string's four format() calls
-                carrier[self.trace_id_header] = "%x:%x:%x:%x" % (  # noqa: UP031
-                    trace_id,
-                    context.span_id or 0,
-                    context.parent_id or 0,
-                    context.flags or 0,
-                )
+                parent_id = context.parent_id
+                if parent_id:
+                    value = "%x:%x:%x:%x" % (  # noqa: UP031
+                        trace_id,
+                        context.span_id or 0,
+                        parent_id,
+                        context.flags or 0,
+                    )
+                else:  # a root span's: one id fewer to format
+                    value = "%x:%x:0:%x" % (trace_id, context.span_id or 0, context.flags or 0)  # noqa: UP031
+                carrier[self.trace_id_header] = value
             except (TypeError, ValueError) as e:
                 raise SpanContextCorruptedException(
                     f"cannot serialize {_shown(context)}: {e}"
@@ -565,18 +577,29 @@ class TextCodec(Codec):
         """One ``{prefix}{key}`` header per item, the value url-encoded in HTTP mode."""
         prefix = self.baggage_prefix
         url_encoding = self.url_encoding
+        quoted = self._quoted
         for key, value in baggage.items():
             text: Optional[str] = value
-            if type(value) is not str or (
-                url_encoding and not (value.isascii() and value.isalnum())
-            ):
-                # ASCII letters and digits are what quote() keeps as they are
+            if type(value) is not str:
                 text = _quote_value(value) if url_encoding else _baggage_text(value)
                 if text is None:
                     continue
+            elif url_encoding:
+                text = quoted.get(value)
+                if text is None:
+                    text = self._quote_text(value)
             name: Optional[str] = key if type(key) is str else _baggage_text(key)
             if name is not None:
                 carrier[prefix + name] = text
+
+    def _quote_text(self, value: str) -> str:
+        """``quote(value)``, remembered for short values (baggage values repeat: tenants ...)."""
+        # ASCII letters and digits are what quote() keeps as they are
+        text = value if value.isascii() and value.isalnum() else quote(value, errors="replace")
+        quoted = self._quoted
+        if len(value) <= _FAST_BAGGAGE_VALUE and len(quoted) < _QUOTED_CACHE_SIZE:
+            quoted[value] = text
+        return text
 
     def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
         """Inject into a mapping that is not a dict: write a dict, then copy it over."""
@@ -590,15 +613,101 @@ class TextCodec(Codec):
     # -- extract
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
+        if type(carrier) is not dict:
+            return self._extract_items(carrier, None, None, None)
+        # The common case, in few Python steps: a dict whose keys are cached, an uber-trace-id
+        # and a few plain baggage items. Anything else continues in _extract_items from the
+        # item that needs it, so no item is read twice.
         trace_value: Any = None
+        baggage: Optional[dict[str, str]] = None
+        kinds = self._kinds
+        items: Optional[Iterator[Any]] = iter(carrier.items())
+        try:
+            for key, value in items:  # type: ignore[union-attr]  # None only after the loop
+                if value is None:
+                    continue
+                kind = kinds.get(key) if type(key) is str else None
+                if kind is None:
+                    kind = self._classify(key)
+                if not kind:
+                    continue
+                if kind is _TRACE:
+                    trace_value = value
+                    continue
+                if (
+                    type(kind) is str
+                    and type(value) is str
+                    and len(value) <= self._fast_value_max
+                    and len(kind) <= _KEY_CACHE_MAX_LEN
+                    and value.isascii()
+                    and not (self.url_encoding and ("%" in value or "+" in value))
+                ):
+                    if baggage is None:
+                        baggage = {kind: value}
+                        continue
+                    if len(baggage) < self._fast_baggage_items:
+                        baggage[kind] = value
+                        continue
+                break
+            else:
+                items = None  # read to the end
+        except (InvalidCarrierException, SpanContextCorruptedException):
+            raise
+        except Exception as e:  # the carrier is foreign code: iteration, a key's lower() ...
+            raise _bad_carrier(carrier, e) from e
+        if items is not None:
+            rest = _chain(((key, value),), items)
+            return self._extract_items(carrier, rest, trace_value, baggage)
+
+        if trace_value is None:
+            return SpanContext(None, None, None, None, baggage) if baggage else None
+        # span_context_from_string inlined, unless users patched it. unhexlify is as strict as
+        # the regex (no sign, space, "_", "0x" or non-ASCII digit, which int() would take);
+        # zfill pads each id to its field's width, so 24 bytes means that neither was longer
+        if (
+            type(trace_value) is str
+            and len(trace_value) <= _MAX_TRACE_HEADER
+            and span_context_from_string is _span_context_from_string
+        ):
+            try:
+                trace, span, parent, flag = trace_value.split(":")
+                flags = _HEX_BYTE[flag]
+                raw = _unhexlify(trace.zfill(32) + span.zfill(16))
+                if len(raw) == 24:
+                    both = _from_bytes(raw, "big")
+                    trace_id = both >> 64
+                    span_id = both & MAX_ID
+                    if trace_id and span_id:
+                        if parent == "0":
+                            return SpanContext(trace_id, span_id, None, flags, baggage)
+                        if parent and len(parent) <= 16:
+                            parent_id = _from_bytes(_unhexlify(parent.zfill(16)), "big") or None
+                            return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+            except (KeyError, ValueError):  # binascii.Error is a ValueError
+                pass  # not 4 fields, flags or an id not hex: the full path says why
+        ids = self._trace_ids(trace_value)
+        if not ids[0] and not baggage:
+            return None
+        return SpanContext(*ids, baggage)
+
+    def _extract_items(
+        self,
+        carrier: _Carrier,
+        items: Optional[Iterable[Any]],
+        trace_value: Any,
+        baggage: Optional[dict[str, str]],
+    ) -> Optional[SpanContext]:
+        """extract for any carrier, from ``items`` on (all of them if None) with the state the
+        dict fast path reached: also the debug id, the baggage header and values to decode."""
         debug_value: Any = None
-        baggage: Optional[dict[str, str]] = None  # plain items, well inside the bounds
-        pending: Optional[list[tuple[_KeyKind, Any]]] = None  # everything, once one is not plain
+        # baggage: plain items, well inside the bounds; pending: everything, once one is not
+        pending: Optional[list[tuple[_KeyKind, Any]]] = None
         url_encoding = self.url_encoding
         fast_value_max = self._fast_value_max
         kinds = self._kinds
         try:
-            items = carrier.items() if type(carrier) is dict else _carrier_items(carrier)
+            if items is None:
+                items = carrier.items() if type(carrier) is dict else _carrier_items(carrier)
             for key, value in items:
                 if value is None:
                     continue
@@ -642,24 +751,7 @@ class TextCodec(Codec):
 
         trace_id = span_id = parent_id = flags = None
         if trace_value is not None:
-            if type(trace_value) is not str:
-                trace_value = _header_text(self.trace_id_header, trace_value)
-            if url_encoding and "%" in trace_value and len(trace_value) <= _MAX_QUOTED_TRACE_HEADER:
-                trace_value = unquote(trace_value)
-            match = _UBER_TRACE_ID.fullmatch(trace_value)
-            if match is not None and span_context_from_string is _span_context_from_string:
-                # span_context_from_string inlined (a call and a tuple less), unless patched
-                trace, span, parent, flag = match.groups()
-                trace_id = int(trace, 16)
-                span_id = int(span, 16)
-                parent_id = None if parent == "0" else (int(parent, 16) or None)
-                flags = _HEX_BYTE[flag]
-            if not trace_id or not span_id:
-                # through the module global: users patch codecs.span_context_from_string
-                ids: tuple[Optional[int], ...] = span_context_from_string(trace_value)
-                trace_id, span_id, parent_id, flags = ids
-                if not trace_id or not span_id:
-                    trace_id = span_id = parent_id = flags = None
+            trace_id, span_id, parent_id, flags = self._trace_ids(trace_value)
 
         debug_id = None
         if debug_value is not None:
@@ -672,6 +764,35 @@ class TextCodec(Codec):
         if not trace_id and debug_id is None and not baggage:
             return None
         return SpanContext(trace_id, span_id, parent_id, flags, baggage, debug_id)
+
+    def _trace_ids(
+        self, trace_value: Any
+    ) -> tuple[Optional[int], Optional[int], Optional[int], Optional[int]]:
+        """An ``uber-trace-id`` value as (trace, span, parent, flags); all None if the ids are
+        zero (a patched span_context_from_string may return that rather than raise)."""
+        if type(trace_value) is not str:
+            trace_value = _header_text(self.trace_id_header, trace_value)
+        if (
+            self.url_encoding
+            and "%" in trace_value
+            and len(trace_value) <= _MAX_QUOTED_TRACE_HEADER
+        ):
+            trace_value = unquote(trace_value)
+        match = _UBER_TRACE_ID.fullmatch(trace_value)
+        trace_id = span_id = None
+        if match is not None and span_context_from_string is _span_context_from_string:
+            # span_context_from_string inlined (a call and a tuple less), unless patched
+            trace, span, parent, flag = match.groups()
+            trace_id = int(trace, 16)
+            span_id = int(span, 16)
+            if trace_id and span_id:
+                parent_id = None if parent == "0" else (int(parent, 16) or None)
+                return trace_id, span_id, parent_id, _HEX_BYTE[flag]
+        # through the module global: users patch codecs.span_context_from_string
+        ids: tuple[Optional[int], ...] = span_context_from_string(trace_value)
+        if not ids[0] or not ids[1]:
+            return None, None, None, None
+        return ids  # type: ignore[return-value]  # 4 items, as span_context_from_string's
 
     def _classify(self, key: Any) -> _KeyKind:
         if isinstance(key, str):

@@ -1,0 +1,156 @@
+"""TextCodec's fast paths (a dict carrier, a plain uber-trace-id, short baggage values) give
+what the full path gives, at their boundaries too."""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentracing import SpanContextCorruptedException
+
+from jaeger_client import SpanContext
+from jaeger_client import codecs as codecs_module
+from jaeger_client.codecs import TextCodec, span_context_from_string
+
+_Ids = Optional[tuple[int, int, Optional[int], int]]
+
+
+def _parsed(value: str) -> _Ids:
+    """What the full path makes of an uber-trace-id: its ids, or None if it raises."""
+    try:
+        return span_context_from_string(value)
+    except SpanContextCorruptedException:
+        return None
+
+
+def _extracted(value: str) -> _Ids:
+    try:
+        context = TextCodec(url_encoding=True).extract({"uber-trace-id": value})
+    except SpanContextCorruptedException:
+        return None
+    assert context is not None
+    return context.trace_id, context.span_id, context.parent_id, context.flags
+
+
+# what int(x, 16) takes and the header grammar does not, and what makes the fields' bounds
+_HEADER_CHARS = st.sampled_from([*"0123456789abcdefABCDEF:", " ", "\t", "+", "-", "_", "x", "X"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_HEADER_CHARS, max_size=72).map("".join))
+def test_trace_header_fast_path_matches_span_context_from_string(value: str) -> None:
+    assert _extracted(value) == _parsed(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1:2:0:1",
+        "abc:def:0:0",
+        "ABC:DEF:1:ff",
+        "f" * 32 + ":" + "f" * 16 + ":" + "f" * 16 + ":ff",  # every field at its widest
+        "1" * 33 + ":2:0:1",  # trace id one digit too long
+        "1:" + "2" * 17 + ":0:1",
+        "1:2:" + "3" * 17 + ":1",
+        "1:2:00:1",  # a zero parent spelled out: no parent
+        "1:2::1",  # empty parent
+        ":2:0:1",
+        "1::0:1",
+        "0:2:0:1",  # zero trace id
+        "1:0:0:1",
+        "1:2:0:100",  # flags of 3 digits
+        "1:2:0:",
+        "1:2:0:1:5",
+        "0x1:2:0:1",
+        " 1:2:0:1",
+        "1:2 :0:1",
+        "+1:2:0:1",
+        "1_0:2:0:1",
+        "1:2:-0:1",
+        "\u0661:2:0:1",  # an Arabic-Indic digit, which int() would read as 1
+        "g:2:0:1",
+    ],
+)
+def test_trace_header_edge_cases_match_span_context_from_string(value: str) -> None:
+    assert _extracted(value) == _parsed(value)
+
+
+def test_patched_span_context_from_string_is_used_by_the_dict_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(codecs_module, "span_context_from_string", lambda value: (7, 8, 9, 1))
+    context = TextCodec().extract({"uber-trace-id": "1:2:0:1"})
+    assert context is not None
+    assert (context.trace_id, context.span_id, context.parent_id, context.flags) == (7, 8, 9, 1)
+
+
+def test_dict_fast_path_hands_over_to_the_full_path_mid_carrier() -> None:
+    """Plain items read first are kept when a later one needs decoding or is the debug id."""
+    carrier = {
+        "uberctx-a": "1",
+        "Uber-Trace-Id": "1:2:0:1",
+        "uberctx-b": "x%20y",
+        "jaeger-debug-id": "dbg",
+        "uberctx-c": "3",
+    }
+    context = TextCodec(url_encoding=True).extract(carrier)
+    assert context is not None
+    assert context.baggage == {"a": "1", "b": "x y", "c": "3"}
+    assert context.debug_id == "dbg"
+    assert (context.trace_id, context.span_id) == (1, 2)
+
+
+def test_baggage_only_dict_carrier_starts_a_context_without_a_trace() -> None:
+    context = TextCodec().extract({"uberctx-a": "1"})
+    assert context is not None
+    assert context.trace_id is None
+    assert context.baggage == {"a": "1"}
+
+
+def _inject(codec: TextCodec, context: SpanContext) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    codec.inject(context, carrier)
+    return carrier
+
+
+def test_root_and_child_trace_headers_are_unpadded_hex() -> None:
+    codec = TextCodec()
+    assert _inject(codec, SpanContext(0xAB, 0xCD, None, 1)) == {"uber-trace-id": "ab:cd:0:1"}
+    assert _inject(codec, SpanContext(0xAB, 0xCD, 0xEF, 3)) == {"uber-trace-id": "ab:cd:ef:3"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["acme", "a b", "a+b", "50%", "", "é", "日本", "a/b", "x" * 256, "x y" * 100, "\ud800"],
+)
+def test_http_baggage_values_are_quoted_as_quote_does_also_when_remembered(value: str) -> None:
+    codec = TextCodec(url_encoding=True)
+    context = SpanContext(1, 2, None, 1, {"k": value})
+    expected = quote(value, errors="replace")
+    assert _inject(codec, context)["uberctx-k"] == expected
+    assert _inject(codec, context)["uberctx-k"] == expected  # the second time from memory
+    if value:
+        round_trip = codec.extract({"uberctx-k": expected})
+        assert round_trip is not None
+        assert round_trip.baggage["k"] == value.replace("\ud800", "?")
+
+
+def test_remembered_quoted_values_are_bounded() -> None:
+    codec = TextCodec(url_encoding=True)
+    for i in range(codecs_module._QUOTED_CACHE_SIZE + 100):
+        _inject(codec, SpanContext(1, 2, None, 1, {"k": f"v {i}"}))
+    _inject(codec, SpanContext(1, 2, None, 1, {"k": "y" * 257}))
+    assert len(codec._quoted) == codecs_module._QUOTED_CACHE_SIZE
+    assert _inject(codec, SpanContext(1, 2, None, 1, {"k": "v 600"})) == {
+        "uber-trace-id": "1:2:0:1",
+        "uberctx-k": "v%20600",
+    }
+
+
+def test_text_map_baggage_values_are_written_as_they_are() -> None:
+    codec = TextCodec(url_encoding=False)
+    assert _inject(codec, SpanContext(1, 2, None, 1, {"k": "a b%"}))["uberctx-k"] == "a b%"
+    assert not codec._quoted
