@@ -63,6 +63,7 @@ from .constants import (
     ZIPKIN_TRACE_ID_KEY,
 )
 from .span_context import SpanContext
+from .span_context import _build as _build_context
 
 __all__ = [
     "B3Codec",
@@ -679,16 +680,16 @@ class TextCodec(Codec):
                     span_id = both & MAX_ID
                     if trace_id and span_id:
                         if parent == "0":
-                            return SpanContext(trace_id, span_id, None, flags, baggage)
+                            return _build_context(trace_id, span_id, None, flags, baggage)
                         if parent and len(parent) <= 16:
                             parent_id = _from_bytes(_unhexlify(parent.zfill(16)), "big") or None
-                            return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+                            return _build_context(trace_id, span_id, parent_id, flags, baggage)
             except (KeyError, ValueError):  # binascii.Error is a ValueError
                 pass  # not 4 fields, flags or an id not hex: the full path says why
         ids = self._trace_ids(trace_value)
         if not ids[0] and not baggage:
             return None
-        return SpanContext(*ids, baggage)
+        return _build_context(*ids, baggage)
 
     def _extract_items(
         self,
@@ -966,7 +967,7 @@ class BinaryCodec(Codec):
         baggage = None
         if count:
             baggage = self._read_baggage(carrier, count)
-        return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+        return _build_context(trace_id, span_id, parent_id, flags, baggage)
 
     def _read_baggage(self, data: Union[bytes, bytearray], count: int) -> Optional[dict[str, str]]:
         pos = _BINARY_HEADER.size

@@ -666,12 +666,18 @@ class Tracer(opentracing.Tracer):
 
     def inject(self, span_context: Any, format: Any, carrier: Any) -> None:  # OT name
         """Write ``span_context`` (a SpanContext, or a Span) into ``carrier`` in ``format``."""
-        codec = self.codecs.get(format)
+        # a subscript, not .get(): no method call on the hot path; None stays "unsupported"
+        try:
+            codec = self.codecs[format]
+        except KeyError:
+            codec = None
         if codec is None:
             raise UnsupportedFormatException(format)
-        context = self._context_of(span_context)
-        if context is None:
-            raise ValueError(f"Expecting Jaeger SpanContext, not {type(span_context)!r}")
+        context = span_context
+        if type(context) is not SpanContext:  # exact type: no helper call on the hot path
+            context = self._context_of(span_context)
+            if context is None:
+                raise ValueError(f"Expecting Jaeger SpanContext, not {type(span_context)!r}")
         codec.inject(context, carrier)
         context._has_children = True  # a remote child will continue from here
 
@@ -681,7 +687,10 @@ class Tracer(opentracing.Tracer):
         carrier: Any,
     ) -> Optional[SpanContext]:
         """Read a SpanContext from ``carrier``; None when the carrier holds none."""
-        codec = self.codecs.get(format)
+        try:
+            codec = self.codecs[format]
+        except KeyError:
+            codec = None
         if codec is None:
             raise UnsupportedFormatException(format)
         try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import opentracing
+import pytest
 
 from jaeger_client import SpanContext
 from jaeger_client.constants import DEBUG_FLAG, SAMPLED_FLAG
+from jaeger_client.span_context import _build
 
 
 def test_constructor_keeps_upstreams_parameters() -> None:
@@ -101,3 +104,37 @@ def test_trace_state_is_none_not_unset_and_survives_a_baggage_copy() -> None:
     ctx._trace_state = "vendor=abc"
     assert ctx.with_baggage_item("k", "v").trace_state == "vendor=abc"
     assert SpanContext.with_debug_id("d")._trace_state is None
+
+
+def _slots(context: SpanContext) -> dict[str, object]:
+    """Every slot of ``context`` that is set (``_has_children`` stays unset until needed)."""
+    return {
+        name: getattr(context, name) for name in SpanContext.__slots__ if hasattr(context, name)
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (1, 2, None, SAMPLED_FLAG, None),
+        (1, 2, 0, 0, {}),
+        (2**128 - 1, 2**64 - 1, 7, SAMPLED_FLAG | DEBUG_FLAG, {"tenant": "acme"}),
+        (None, None, None, None, {"only": "baggage"}),
+        (None, None, None, None, None),
+    ],
+)
+def test_fast_builder_sets_every_slot_as_the_constructor_does(args: tuple[Any, ...]) -> None:
+    """The codecs' ``_build`` (no class call) yields a context equal in every attribute."""
+    built = _build(*args)
+    constructed = SpanContext(*args)
+    assert type(built) is SpanContext
+    assert _slots(built) == _slots(constructed)
+    assert vars(built) == vars(constructed) == {}  # opentracing's base class gives a __dict__
+    assert built.baggage is constructed.baggage or args[4]  # the shared empty baggage when none
+    assert (built.has_trace, built.is_sampled, built.is_debug, built.trace_state) == (
+        constructed.has_trace,
+        constructed.is_sampled,
+        constructed.is_debug,
+        constructed.trace_state,
+    )
+    assert repr(built) == repr(constructed)
