@@ -3,7 +3,7 @@ what the full path gives, at their boundaries too."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import quote
 
 import pytest
@@ -154,3 +154,48 @@ def test_text_map_baggage_values_are_written_as_they_are() -> None:
     codec = TextCodec(url_encoding=False)
     assert _inject(codec, SpanContext(1, 2, None, 1, {"k": "a b%"}))["uberctx-k"] == "a b%"
     assert not codec._quoted
+
+
+def _slots(context: Optional[SpanContext]) -> dict[str, object]:
+    assert type(context) is SpanContext
+    return {
+        name: getattr(context, name) for name in SpanContext.__slots__ if hasattr(context, name)
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "ids"),
+    [
+        ("1:2:0:1", (1, 2, None, 1)),
+        ("abc:def:10:0", (0xABC, 0xDEF, 0x10, 0)),
+        ("f" * 32 + ":" + "f" * 16 + ":00:3", (2**128 - 1, 2**64 - 1, None, 3)),
+    ],
+)
+@pytest.mark.parametrize("baggage", [None, {"tenant": "acme"}])
+def test_dict_fast_path_builds_the_context_the_constructor_builds(
+    header: str, ids: tuple[int, int, Optional[int], int], baggage: Optional[dict[str, str]]
+) -> None:
+    """The fast path builds its SpanContext without the class call: every slot as __init__."""
+    carrier = {"uber-trace-id": header}
+    carrier.update({f"uberctx-{k}": v for k, v in (baggage or {}).items()})
+    extracted = TextCodec(url_encoding=True).extract(carrier)
+    assert _slots(extracted) == _slots(SpanContext(*ids, baggage))
+    assert vars(extracted) == {}
+
+
+@pytest.mark.parametrize(
+    ("url_encoding", "expected"),
+    [
+        (True, ["x%20y", "v", "%FF", "w", "2.5", "plain"]),
+        (False, ["x y", "v", "\ufffd", "w", "2.5", "plain"]),
+    ],
+)
+def test_baggage_of_any_type_is_injected_in_order_as_text(
+    url_encoding: bool, expected: list[str]
+) -> None:
+    """Non-str keys and values (a user's baggage dict) are written as text; None is left out."""
+    baggage: Any = {"a": "x y", 1: "v", "b": b"\xff", "c": None, b"k": "w", "d": 2.5, "e": "plain"}
+    carrier: dict[str, str] = {}
+    TextCodec(url_encoding=url_encoding).inject(SpanContext(1, 2, None, 1, baggage), carrier)
+    assert list(carrier) == ["uber-trace-id", *(f"uberctx-{k}" for k in "a1bkde")]
+    assert list(carrier.values())[1:] == expected
