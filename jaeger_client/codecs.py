@@ -660,7 +660,11 @@ class TextCodec(Codec):
                     and len(value) <= self._fast_value_max
                     and len(kind) <= _KEY_CACHE_MAX_LEN
                     and value.isascii()
-                    and not (self.url_encoding and ("%" in value or "+" in value))
+                    # ASCII letters and digits alone need no decoding: one scan, not two
+                    and (
+                        value.isalnum()
+                        or not (self.url_encoding and ("%" in value or "+" in value))
+                    )
                 ):
                     if baggage is None:
                         baggage = {kind: value}
