@@ -51,8 +51,8 @@ ALL_FORMATS = [*CODEC_NAMES, COMPOSITE, ZIPKIN]
 
 GENERATED_PER_CODEC = scaled(500, 10_000)
 CARRIERS_PER_EXAMPLE = 5  # Hypothesis' cost is mostly per example: several carriers per example
-TIMING_RUNS = scaled(300, 2_000)
-TIMING_ROUNDS = scaled(3, 10)
+TIMING_RUNS = scaled(800, 2_000)
+TIMING_ROUNDS = scaled(8, 10)  # p99 of each round of 100 is its second worst: the best round counts
 
 
 class CountingMetricsFactory(MetricsFactory):
@@ -956,6 +956,7 @@ PERCENT_DECODED = (
 NOT_A_HEADER = "binary, 200 items"  # reported, not gated: the 0.5 ms target is for headers
 
 
+@pytest.mark.timing
 def test_extracting_hostile_8_kb_headers_is_cheap(figure: Callable[[int, str], None]) -> None:
     tracer = make_tracer()
     p99: dict[str, float] = {}
@@ -987,6 +988,7 @@ def test_extracting_hostile_8_kb_headers_is_cheap(figure: Callable[[int, str], N
     assert bomb_worst < 1e-3
 
 
+@pytest.mark.timing
 def test_percent_encoded_8_kb_baggage_extracts_within_half_a_millisecond() -> None:
     tracer = make_tracer()
     carriers = eight_kb_carriers()
