@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -13,6 +15,36 @@ from thrift.Thrift import TMessageType
 from thrift.transport import TTransport
 
 from jaeger_client.thrift_gen.agent import Agent
+
+# the parent's reporter worker is a thread: on 3.12+ forking then warns
+FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+
+
+def run_in_child(body: Callable[[], Any]) -> Any:
+    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 0
+        try:
+            os.close(read_fd)
+            data = json.dumps({"result": body()}).encode()
+        except BaseException as exc:
+            data = json.dumps({"error": repr(exc)}).encode()
+            code = 1
+        try:
+            while data:
+                data = data[os.write(write_fd, data) :]
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        raw = pipe.read()  # to EOF: the child's end closes when it exits
+    _, status = os.waitpid(pid, 0)
+    message = json.loads(raw or b"{}")
+    assert "error" not in message, message.get("error")
+    assert os.waitstatus_to_exitcode(status) == 0
+    return message["result"]
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005) -> Any:

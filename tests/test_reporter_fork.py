@@ -7,16 +7,15 @@ tests that fork after a span was reported carry a targeted ``filterwarnings`` ma
 from __future__ import annotations
 
 import gc
-import json
 import os
 import socket
 import sys
 import threading
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from _reporter_fakes import FakeSender, make_reporter, reporter_threads
-from conftest import decode_emit_batch
+from conftest import FORK_WARNING, decode_emit_batch, run_in_child
 
 from jaeger_client.local_agent_net import LocalAgentSender
 from jaeger_client.reporter import Reporter
@@ -26,36 +25,6 @@ from jaeger_client.tracer import Tracer
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 DEADLINE = 5.0
-FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
-
-
-def run_in_child(body: Callable[[], Any]) -> Any:
-    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 0
-        try:
-            os.close(read_fd)
-            data = json.dumps({"result": body()}).encode()
-        except BaseException as exc:
-            data = json.dumps({"error": repr(exc)}).encode()
-            code = 1
-        try:
-            while data:
-                data = data[os.write(write_fd, data) :]
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    chunks = []
-    with os.fdopen(read_fd, "rb") as pipe:
-        for chunk in iter(lambda: pipe.read(65536), b""):
-            chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
-    message = json.loads(b"".join(chunks) or b"{}")
-    assert "error" not in message, message.get("error")
-    assert os.waitstatus_to_exitcode(status) == 0
-    return message["result"]
 
 
 @pytest.mark.filterwarnings(FORK_WARNING)

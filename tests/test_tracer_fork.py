@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from conftest import decode_emit_batch
+from conftest import FORK_WARNING, decode_emit_batch, run_in_child
 
 from jaeger_client.local_agent_net import LocalAgentSender
 from jaeger_client.reporter import Reporter
@@ -18,35 +17,6 @@ from jaeger_client.tracer import Tracer
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 DEADLINE = 5.0
-# the parent's reporter worker is a thread: on 3.12+ forking then warns
-FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
-
-
-def run_in_child(body: Callable[[], Any]) -> Any:
-    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 0
-        try:
-            os.close(read_fd)
-            data = json.dumps({"result": body()}).encode()
-        except BaseException as exc:
-            data = json.dumps({"error": repr(exc)}).encode()
-            code = 1
-        try:
-            while data:
-                data = data[os.write(write_fd, data) :]
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        raw = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    message = json.loads(raw or b"{}")
-    assert "error" not in message, message.get("error")
-    assert os.waitstatus_to_exitcode(status) == 0
-    return message["result"]
 
 
 def client_uuid_of(packet: bytes) -> tuple[list[str], int]:
