@@ -364,38 +364,7 @@ class CompactEncoder:
         finally:
             head.references = None
         parts = [data[:-1]]  # without the stop byte
-        tags = span._tags
-        if tags:
-            key = tuple(tags)
-            block = self._tag_block_get(key)
-            parts.append(block if block is not None else self._tags_block(key))
-        else:
-            parts.append(_EMPTY_TAGS)
-        logs = span._logs
-        if not logs:
-            parts.append(_EMPTY_LOGS_AND_STOP)
-            return b"".join(parts)
-        n = len(logs)
-        parts.append(
-            _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n)
-        )
-        for timestamp, fields in logs:
-            # _timestamp, inlined: above the low 14 bits a timestamp changes every ~8 ms, so
-            # consecutive log records mostly share the encoding of z >> 14
-            z = int(timestamp * 1000000) << 1  # zigzag of a non-negative i64
-            if 0x4000 <= z < _TWO_64:
-                upper = z >> 14
-                if upper != self._ts_upper:
-                    self._ts_upper = upper
-                    self._ts_suffix = _varint(upper)
-                parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
-            else:
-                parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
-            key = tuple(fields)
-            block = self._field_block_get(key)
-            parts.append(block if block is not None else self._fields_block(key))
-        parts.append(_STOP)
-        return b"".join(parts)
+        return self._tags_and_logs(parts, span)
 
     def _encode_span_pure(self, span: Span) -> bytes:
         """The whole span in Python, as one join: ids by 14-bit tables, the rest from caches.
@@ -493,6 +462,13 @@ class CompactEncoder:
             if refs_part:  # flags follow references: delta 1
                 parts[8] = _FIELD_I32_1 + flags_part[1:]
                 parts.insert(8, refs_part)
+        return self._tags_and_logs(parts, span)
+
+    def _tags_and_logs(self, parts: list[bytes], span: Span) -> bytes:
+        """Append the tags and logs fields (cached blocks) and the stop byte to ``parts``; join.
+
+        The rest of a span, the same for both encoders.
+        """
         tags = span._tags
         if tags:
             key = tuple(tags)
@@ -509,13 +485,15 @@ class CompactEncoder:
             _LIST_FIELD_HEADERS[n] if n < 0x4000 else _FIELD_LIST_1 + _struct_list_header(n)
         )
         for timestamp, fields in logs:
-            z = int(timestamp * 1000000) << 1
+            # _timestamp, inlined: above the low 14 bits a timestamp changes every ~8 ms, so
+            # consecutive log records mostly share the encoding of z >> 14
+            z = int(timestamp * 1000000) << 1  # zigzag of a non-negative i64
             if 0x4000 <= z < _TWO_64:
                 upper = z >> 14
                 if upper != self._ts_upper:
                     self._ts_upper = upper
                     self._ts_suffix = _varint(upper)
-                parts.append(_FIELD_I64_1 + c[z & 0x3FFF] + self._ts_suffix)
+                parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
             else:
                 parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
             key = tuple(fields)
