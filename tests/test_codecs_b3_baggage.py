@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from _http_agent import CountingMetricsFactory
 
 from jaeger_client import SpanContext, constants
 from jaeger_client.codecs import B3Codec, B3SingleCodec, CompositeCodec, TextCodec
-from jaeger_client.metrics import MetricsFactory
 from jaeger_client.tracer import TracerMetrics
 
 B3_IDS = {"X-B3-TraceId": "0" * 15 + "1", "X-B3-SpanId": "0" * 15 + "2", "X-B3-Sampled": "1"}
-
-
-class CountingMetricsFactory(MetricsFactory):
-    def __init__(self) -> None:
-        super().__init__()
-        self.counts: dict[str, int] = {}
-
-    def create_counter(self, name: str, tags: Optional[dict[str, str]] = None) -> Any:
-        def increment(value: int) -> None:
-            self.counts[name] = self.counts.get(name, 0) + value
-
-        return increment
 
 
 def test_b3_injects_baggage_as_url_encoded_uberctx_headers() -> None:
