@@ -377,9 +377,7 @@ def _bound_baggage(
             dropped += 1  # too many escapes to fix up: dropped like an oversize item
             continue
         if quoted and not (value.isascii() and value.isalnum()):
-            data = value.encode("utf-8", "replace")  # _quoted_len, inlined: as inject writes it
-            size = len(data) + 2 * len(data.translate(None, _QUOTE_SAFE))
-            size += len(key) if key.isascii() else _utf8_len(key)
+            size = _utf8_len(key) + _quoted_len(value)  # as inject writes it
         elif key.isascii() and value.isascii():
             size = len(key) + len(value)
         else:
