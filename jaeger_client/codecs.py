@@ -264,8 +264,7 @@ def _decode_together(
     ones are decoded by _bound_baggage only if they can still fit.
     """
     encoded: list[str] = [value for _, value in entries if type(value) is _Encoded]
-    every = sum(map(len, encoded)) + len(encoded) <= _DECODE_TOGETHER_BYTES
-    if not every:
+    if sum(map(len, encoded)) + len(encoded) > _DECODE_TOGETHER_BYTES:
         size = 0
         for count, value in enumerate(encoded):
             size += len(value) + 1
@@ -287,18 +286,9 @@ def _decode_together(
             else:
                 text, escapes = _unquote_plus(value, escapes)
                 decoded.append(text)
+    # the decoded values in order; past the first _DECODE_TOGETHER_BYTES, values stay encoded
     values = iter(decoded)
-    if every:
-        return [(k, next(values) if type(v) is _Encoded else v) for k, v in entries], escapes
-    todo = len(encoded)
-    result: list[tuple[str, Optional[str]]] = []
-    for key, item in entries:
-        if todo and type(item) is _Encoded:
-            result.append((key, next(values)))
-            todo -= 1
-        else:
-            result.append((key, item))
-    return result, escapes
+    return [(k, next(values, v) if type(v) is _Encoded else v) for k, v in entries], escapes
 
 
 def _quoted_len(value: str) -> int:

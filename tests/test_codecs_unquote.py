@@ -93,3 +93,14 @@ def test_decoding_values_together_equals_decoding_them_one_by_one(
     assert 0 <= left <= budget
     if None not in one_by_one:  # decoding in turn could afford every value: so could this
         assert [v for _, v in together] == one_by_one == [unquote_plus(v) for v in values]
+
+
+def test_values_past_the_decode_together_limit_stay_encoded_for_later() -> None:
+    value = "%41" * 30  # 91 bytes joined: 270 of them fill the 24 KB limit
+    entries = [(f"k{i}", jaeger_codecs._Encoded(value)) for i in range(400)]
+    together, _ = jaeger_codecs._decode_together(entries, 0)
+    decoded = [v for _, v in together if type(v) is str]
+    still_encoded = [v for _, v in together if type(v) is jaeger_codecs._Encoded]
+    assert decoded == ["A" * 30] * (jaeger_codecs._DECODE_TOGETHER_BYTES // 91)
+    assert len(decoded) + len(still_encoded) == 400 and set(still_encoded) == {value}
+    assert [k for k, _ in together] == [k for k, _ in entries]
