@@ -49,7 +49,6 @@ _LOCK_INIT = threading.Lock()
 # paths catch (under the span lock) to install a list.
 _NO_TAGS: list[_values.TagTuple] = ()  # type: ignore[assignment]  # see above: never appended to
 _NO_LOGS: list[LogRecord] = ()  # type: ignore[assignment]  # see above: never appended to
-_ID_MASK = (1 << 64) - 1
 
 
 def _timestamp(value: Any) -> float:
@@ -167,9 +166,7 @@ class Span(opentracing.Span):
             context = self._context
             if context is None:
                 trace_id = self._trace_id
-                # as Tracer.start_span's root spans: the span id is the trace id's low 64 bits
-                span_id = trace_id & _ID_MASK or self._tracer._random_id(64)
-                context = SpanContext(trace_id, span_id, None, 0)
+                context = SpanContext(trace_id, self._tracer._root_span_id(trace_id), None, 0)
                 self._context = context
         return context
 

@@ -383,11 +383,9 @@ class Tracer(opentracing.Tracer):
                 tag_list: list[_values.TagTuple] = cached[:]
                 context = _new(SpanContext)
                 context.trace_id = trace_id
-                # As jaeger-client-go and -java: a root span's id is its trace id's low 64 bits
-                # (Span._make_context, the same for a root span started unsampled).
-                context.span_id = (
-                    trace_id if max_bits == 64 else (trace_id & _ID_MASK or self._random_id(64))
-                )
+                # a root span's id is its trace id's low 64 bits (_root_span_id, inlined for
+                # 64-bit trace ids; Span._make_context uses it for roots started unsampled)
+                context.span_id = trace_id if max_bits == 64 else self._root_span_id(trace_id)
                 context.parent_id = None
                 context.flags = flags
                 context._baggage = _EMPTY_BAGGAGE
@@ -535,6 +533,11 @@ class Tracer(opentracing.Tracer):
         """DEPRECATED (as upstream): a random 64-bit id; ids are drawn by ``_random_id``."""
         return self._random_id(constants._max_id_bits)
 
+    def _root_span_id(self, trace_id: int) -> int:
+        """A root span's id: its trace id's low 64 bits, as jaeger-client-go and -java (a fresh
+        random id if those are 0). ``start_span`` inlines the 64-bit case."""
+        return trace_id & _ID_MASK or self._random_id(64)
+
     def _random_id(self, bitsize: int) -> int:
         """A random non-zero id of ``bitsize`` bits (0 means "absent" on the wire)."""
         value = self.random.getrandbits(bitsize)
@@ -551,7 +554,7 @@ class Tracer(opentracing.Tracer):
     ) -> Span:
         """A new trace: from nothing, or from a debug-id-only or baggage-only carrier."""
         trace_id = self._random_id(self.max_trace_id_bits)
-        span_id = trace_id & _ID_MASK or self._random_id(64)  # as start_span's root spans
+        span_id = self._root_span_id(trace_id)
         flags = 0
         baggage = None
         debug_tag = None
