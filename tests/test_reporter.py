@@ -258,7 +258,8 @@ def test_a_calm_worker_yields_the_gil_every_fraction_of_a_millisecond(
             reporter.report_span(i)
         assert sender.entered.wait(DEADLINE)
         ticks = 0
-        while sender.batch_sizes == []:
+        deadline = time.monotonic() + DEADLINE
+        while sender.batch_sizes == [] and time.monotonic() < deadline:
             time.sleep(0.001)  # the application's timer
             ticks += 1
     finally:
