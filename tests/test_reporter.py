@@ -237,6 +237,7 @@ def test_a_backlog_is_handed_over_in_slices_of_2000_not_batch_size(
     assert sum(sender.batch_sizes) == 5000
 
 
+@pytest.mark.timing  # counts 1 ms timer ticks: three matrix legs at once on two cores starve it
 def test_a_calm_worker_yields_the_gil_every_fraction_of_a_millisecond(
     new_reporter: Callable[..., Reporter], sender: FakeSender
 ) -> None:
