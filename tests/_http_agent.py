@@ -155,3 +155,21 @@ class CountingMetricsFactory(MetricsFactory):
 
 def live_threads(name: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
+
+
+# How long a closed poller's thread may take to end: a loaded machine can take over a second to
+# run it, and it is still half the 10 s default request timeout, so a hanging poll that ended
+# this soon was aborted by close().
+THREAD_EXIT_DEADLINE = 5.0
+
+
+def new_threads(name: str, before: list[threading.Thread]) -> list[threading.Thread]:
+    """Live threads named ``name`` not in ``before``: this test's, not an earlier test's that is
+    still ending (``close()`` joins its poller only briefly)."""
+    return [t for t in live_threads(name) if t not in before]
+
+
+def has_ended(thread: threading.Thread) -> bool:
+    """Whether ``thread`` ends within ``THREAD_EXIT_DEADLINE``."""
+    thread.join(THREAD_EXIT_DEADLINE)
+    return not thread.is_alive()

@@ -15,8 +15,10 @@ from _http_agent import (
     CountingMetricsFactory,
     Reply,
     agent_http,
+    has_ended,
     json_reply,
     live_threads,
+    new_threads,
 )
 from conftest import wait_until
 
@@ -176,9 +178,9 @@ def test_failed_first_fetch_keeps_the_initial_policy(agent: AgentHTTP) -> None:
 
 def test_first_use_starts_poller_which_fetches_at_once(agent: AgentHTTP) -> None:
     agent.serve_json(PATH, restrictions(k=5))
-    before = len(live_threads(POLLER))
+    before = live_threads(POLLER)
     manager = make_manager(agent, poll_in_background=True)
-    assert len(live_threads(POLLER)) == before, "no thread before first use"
+    assert not new_threads(POLLER, before), "no thread before first use"
     try:
         assert manager.get_restriction("svc", "k") == (True, 2048)
         assert wait_until(lambda: manager.is_initialized, timeout=5)
@@ -189,14 +191,16 @@ def test_first_use_starts_poller_which_fetches_at_once(agent: AgentHTTP) -> None
 
 def test_tracer_close_stops_a_hanging_poll_promptly(agent: AgentHTTP) -> None:
     agent.serve(PATH, HANG)
+    before = live_threads(POLLER)
     manager = make_manager(agent, poll_in_background=True)
     tracer = make_tracer(manager, CountingMetricsFactory())
     tracer.start_span("op").set_baggage_item("k", "v")
     assert agent.hanging.wait(5)
+    (poller,) = new_threads(POLLER, before)
     start = time.monotonic()
     tracer.close()
     assert time.monotonic() - start < 1.0
-    assert wait_until(lambda: not live_threads(POLLER), timeout=1)
+    assert has_ended(poller)
     manager.close()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _http_agent import HANG, AgentHTTP, Reply, agent_http, live_threads
+from _http_agent import HANG, AgentHTTP, Reply, agent_http, has_ended, live_threads
 from conftest import wait_until
 
 from jaeger_client.local_agent_net import (
@@ -89,10 +89,8 @@ def test_abort_unblocks_a_hanging_fetch_and_fails_later_ones(agent: AgentHTTP) -
     thread = threading.Thread(target=fetch)
     thread.start()
     assert agent.hanging.wait(5)
-    start = time.monotonic()
     fetcher.abort()
-    thread.join(2)
-    assert time.monotonic() - start < 0.5
+    assert has_ended(thread), "still fetching: only the 10 s timeout would end it"
     assert isinstance(outcome[0], FetchError) and "aborted" in str(outcome[0])
     with pytest.raises(FetchError, match="closed"):
         fetcher.fetch(agent.url("/sampling"))
@@ -138,8 +136,9 @@ def test_poller_runs_at_once_then_every_interval_and_survives_a_failing_poll() -
         (thread,) = live_threads("test-poller")
         assert thread.daemon
     finally:
-        poller.close()
-    assert not live_threads("test-poller")
+        poller.close()  # joins for only 0.25 s: a loaded machine may not run the thread by then
+    thread.join(5)
+    assert not thread.is_alive(), "close() ends the thread"
     assert 0.04 <= calls[3] - calls[2] < 1.0, "interval with at most 10 % jitter"
 
 

@@ -22,8 +22,10 @@ from _http_agent import (
     CountingMetricsFactory,
     Reply,
     agent_http,
+    has_ended,
     json_reply,
     live_threads,
+    new_threads,
     silent_listener,
 )
 from conftest import wait_until
@@ -530,29 +532,32 @@ def test_slow_drip_body_is_cut_at_the_deadline() -> None:
 
 def test_close_returns_promptly_while_a_poll_hangs(agent: AgentHTTP) -> None:
     agent.serve("/sampling", HANG)
+    before = live_threads(POLLER)
     sampler = make_sampler(agent, poll_in_background=True)  # default 10 s request timeout
     sampler.is_sampled(1, "op")
     assert agent.hanging.wait(5), "the first poll starts at once"
-    assert len(live_threads(POLLER)) >= 1
+    (poller,) = new_threads(POLLER, before)
     start = time.monotonic()
     sampler.close()
     elapsed = time.monotonic() - start
     assert elapsed < 1.0, elapsed
-    assert wait_until(lambda: not live_threads(POLLER), timeout=1.0), "poller thread ended"
+    assert has_ended(poller), "poller thread ended"
     assert counts(sampler)["jaeger:sampler_queries.result_err"] <= 1
 
 
 def test_tracer_close_closes_the_sampler(agent: AgentHTTP) -> None:
     agent.serve("/sampling", HANG)
+    before = live_threads(POLLER)
     sampler = make_sampler(agent, poll_in_background=True)
     tracer = Tracer("svc", InMemoryReporter(), sampler)
     tracer.start_span("root").finish()
     assert agent.hanging.wait(5)
+    (poller,) = new_threads(POLLER, before)
     start = time.monotonic()
     tracer.close()
     assert time.monotonic() - start < 1.0
     assert not sampler.running
-    assert wait_until(lambda: not live_threads(POLLER), timeout=1.0)
+    assert has_ended(poller)
 
 
 def test_close_is_idempotent_and_stops_all_polling(agent: AgentHTTP) -> None:
@@ -577,16 +582,16 @@ def test_constructor_starts_no_thread_first_decision_starts_poller_which_fetches
     agent: AgentHTTP,
 ) -> None:
     agent.serve_json("/sampling", probabilistic(0.75))
-    before = len(live_threads(POLLER))
+    before = live_threads(POLLER)
     sampler = make_sampler(agent, poll_in_background=True)
-    assert len(live_threads(POLLER)) == before, "no thread before first use (pre-fork safe)"
+    assert not new_threads(POLLER, before), "no thread before first use (pre-fork safe)"
     try:
         sampler.is_sampled(1, "op")
         assert wait_until(lambda: str(sampler.sampler) == "ProbabilisticSampler(0.75)", timeout=5)
-        mine = [t for t in live_threads(POLLER) if t.daemon]
+        mine = [t for t in new_threads(POLLER, before) if t.daemon]
         assert mine, "a named daemon thread"
         sampler.is_sampled(2, "op")
-        assert len(live_threads(POLLER)) == before + 1, "one thread per sampler"
+        assert len(new_threads(POLLER, before)) == 1, "one thread per sampler"
     finally:
         sampler.close()
 

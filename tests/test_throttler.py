@@ -15,8 +15,10 @@ from _http_agent import (
     CountingMetricsFactory,
     Reply,
     agent_http,
+    has_ended,
     json_reply,
     live_threads,
+    new_threads,
 )
 from conftest import wait_until
 from opentracing.ext import tags as ext_tags
@@ -178,29 +180,32 @@ def test_tracer_spends_credit_on_debug_id_and_sampling_priority(agent: AgentHTTP
 
 def test_first_is_allowed_starts_poller_which_fetches_at_once(agent: AgentHTTP) -> None:
     agent.serve_json("/credits", balances(op=1))
-    before = len(live_threads(POLLER))
+    before = live_threads(POLLER)
     throttler = make_throttler(agent, poll_in_background=True)
-    assert len(live_threads(POLLER)) == before, "no thread before first use"
+    assert not new_threads(POLLER, before), "no thread before first use"
     try:
         assert throttler.is_allowed("op") is False
         assert wait_until(lambda: throttler.credits.get("op") == 1.0, timeout=5)
         assert throttler.is_allowed("op") is True
+        (poller,) = new_threads(POLLER, before)
     finally:
         throttler.close()
-    assert wait_until(lambda: len(live_threads(POLLER)) == before, timeout=1)
+    assert has_ended(poller)
 
 
 def test_tracer_close_stops_a_hanging_throttler_poll_promptly(agent: AgentHTTP) -> None:
     agent.serve("/credits", HANG)
+    before = live_threads(POLLER)
     throttler = make_throttler(agent, poll_in_background=True)
     tracer = Tracer("svc", InMemoryReporter(), ConstSampler(False), throttler=throttler)
     tracer.start_span("op", child_of=SpanContext.with_debug_id("x"))
     assert agent.hanging.wait(5)
+    (poller,) = new_threads(POLLER, before)
     start = time.monotonic()
     tracer.close()
     assert time.monotonic() - start < 1.0
     assert not throttler.running
-    assert wait_until(lambda: not live_threads(POLLER), timeout=1)
+    assert has_ended(poller)
     assert throttler.poll_once() is False
 
 
