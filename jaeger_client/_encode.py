@@ -13,13 +13,11 @@ Struct layouts: ``idl/jaeger.thrift`` and ``idl/agent.thrift``.
 Two span encoders produce the same bytes (the tests compare them with each other and with
 thrift's own encoders over many random spans):
 
-* accelerated: ``thrift.protocol.fastbinary.encode_compact`` writes the four ids (64-bit
-  varints) in one C call.
-* pure: the ids written in Python with table-driven varints.
-
-Both then append the rest in Python (``CompactEncoder._rest``): the operation name from a cache,
-flags and duration from tables, the start time by its cached upper bits, and the tag list and
-each log's field list from encodings cached by the tuple of their ``(key, vtype, value)`` tags.
+* accelerated: ``thrift.protocol.fastbinary.encode_compact`` writes the span's fixed fields
+  (ids, name, references, flags, timestamps) in one C call; the tag list and each log's field
+  list are appended from encodings cached by the tuple of their ``(key, vtype, value)`` tags.
+* pure: the fixed fields written in Python with table-driven varints (ids, timestamps) and a
+  cache of operation names; tag and field lists from the same caches.
 
 ``ACCELERATED`` (module flag, read when an encoder is built) or the ``accelerated=`` argument
 forces one or the other; ``benchmarks/encode.py`` measures both.
@@ -207,27 +205,51 @@ _ZZ_NEG = (1 << 65) - 1
 # ---- span encoders -------------------------------------------------------------------------------
 
 
-class _SpanIds:
-    """Span fields 1-4 (the ids) for fastbinary, which reads them with getattr.
+class _SpanHead:
+    """Span fields 1-9 for fastbinary, which reads them with getattr.
 
     One instance per encoder, refilled for every span: slot stores cost less than building a
-    tuple (and a NamedTuple from it) per span. The C encoder writes only the four 64-bit
-    varints, what Python does slowly; the fields after them come from tables and caches
-    (``CompactEncoder._rest``): each field fastbinary writes costs it a getattr and a parse of
-    its spec entry.
+    tuple (and a NamedTuple from it) per span.
     """
 
-    __slots__ = ("parentSpanId", "spanId", "traceIdHigh", "traceIdLow")
+    __slots__ = (
+        "duration",
+        "flags",
+        "operationName",
+        "parentSpanId",
+        "references",
+        "spanId",
+        "startTime",
+        "traceIdHigh",
+        "traceIdLow",
+    )
 
     traceIdLow: int
     traceIdHigh: int
     spanId: int
     parentSpanId: int
+    operationName: str
+    flags: int
+    startTime: int
+    duration: int
+
+    def __init__(self) -> None:
+        self.references: Optional[list[_SpanRef]] = None
 
 
-# Span's spec up to field 4 (parentSpanId): the C encoder writes the ids and a stop byte, which
-# is cut before the rest of the struct is appended.
-_IDS_SPEC: list[Any] = [_SpanIds, ttypes.Span.thrift_spec[:5]]
+class _SpanRef:
+    __slots__ = ("refType", "spanId", "traceIdHigh", "traceIdLow")
+
+    def __init__(self, ref_type: int, low: int, high: int, span_id: int) -> None:
+        self.refType = ref_type
+        self.traceIdLow = low
+        self.traceIdHigh = high
+        self.spanId = span_id
+
+
+# Span's spec without fields 10 (tags) and 11 (logs): the C encoder writes the head of the struct
+# and its stop byte; the stop is cut and the tag and log lists appended in Python.
+_HEAD_SPEC: list[Any] = [_SpanHead, ttypes.Span.thrift_spec[:10]]
 _EMPTY_LOGS_AND_STOP = _LIST_FIELD_HEADERS[0] + _STOP
 _EMPTY_TAGS = _LIST_FIELD_HEADERS[0]
 _ZERO_HIGH = _FIELD_I64_1 + b"\x00"  # Span.traceIdHigh 0 (64-bit trace ids)
@@ -259,7 +281,7 @@ class CompactEncoder:
         self._field_block_get = self._field_blocks.get
         self._names: dict[str, bytes] = {}
         self._name_get = self._names.get
-        self._ids = _SpanIds()
+        self._head = _SpanHead()
         # varint of a timestamp's zigzag >> 14: it changes every ~8 ms, so consecutive spans and
         # log records mostly share it
         self._ts_upper = -1
@@ -300,35 +322,49 @@ class CompactEncoder:
 
     def _encode_span_accelerated(self, span: Span) -> bytes:
         ctx = span._context
-        ids = self._ids
+        head = self._head
         # ids as signed i64 (thrift._signed64, inlined: this runs for every span); most ids are
         # 64-bit, so the high half of the trace id is 0 and no mask is needed
         trace_id = ctx.trace_id or 0
         if 0 <= trace_id <= _I64_MAX:
-            ids.traceIdLow = trace_id
-            ids.traceIdHigh = 0
+            head.traceIdLow = trace_id
+            head.traceIdHigh = 0
         elif 0 <= trace_id <= _U64_MASK:
-            ids.traceIdLow = trace_id - _TWO_64
-            ids.traceIdHigh = 0
+            head.traceIdLow = trace_id - _TWO_64
+            head.traceIdHigh = 0
         else:
             low = trace_id & _U64_MASK
             high = (trace_id >> 64) & _U64_MASK
-            ids.traceIdLow = low - _TWO_64 if low > _I64_MAX else low
-            ids.traceIdHigh = high - _TWO_64 if high > _I64_MAX else high
+            head.traceIdLow = low - _TWO_64 if low > _I64_MAX else low
+            head.traceIdHigh = high - _TWO_64 if high > _I64_MAX else high
         span_id = ctx.span_id or 0
         if not 0 <= span_id <= _I64_MAX:
             span_id &= _U64_MASK
             if span_id > _I64_MAX:
                 span_id -= _TWO_64
-        ids.spanId = span_id
+        head.spanId = span_id
         parent_id = ctx.parent_id or 0
         if not 0 <= parent_id <= _I64_MAX:
             parent_id &= _U64_MASK
             if parent_id > _I64_MAX:
                 parent_id -= _TWO_64
-        ids.parentSpanId = parent_id
-        # without the stop byte: the rest of the struct follows
-        return self._rest([_fastbinary.encode_compact(ids, _IDS_SPEC)[:-1]], span, ctx.flags)
+        head.parentSpanId = parent_id
+        name = span.operation_name
+        head.operationName = name if type(name) is str and name.isascii() else _operation_name(name)
+        if span.references:
+            refs = _reference_tuples(span.references)
+            head.references = [_SpanRef(*r) for r in refs] if refs else None
+        head.flags = ctx.flags or 0
+        start = span.start_time
+        end = span.end_time
+        head.startTime = int(start * 1000000)
+        head.duration = int(((start if end is None else end) - start) * 1000000)
+        try:
+            data = _fastbinary.encode_compact(head, _HEAD_SPEC)
+        finally:
+            head.references = None
+        parts = [data[:-1]]  # without the stop byte
+        return self._tags_and_logs(parts, span)
 
     def _encode_span_pure(self, span: Span) -> bytes:
         """The whole span in Python, as one join: ids by 14-bit tables, the rest from caches.
@@ -384,35 +420,17 @@ class CompactEncoder:
             pid = low
         else:
             pid = _zigzag_id(parent_id)
-        return self._rest([b"\x16", low, high, b"\x16", sid, b"\x16", pid], span, ctx.flags)
-
-    def _rest(self, parts: list[bytes], span: Span, flags: Optional[int]) -> bytes:
-        """Append fields 5-11 (operationName to logs) and the stop byte to ``parts`` (the ids,
-        fields 1-4); join. The rest of a span, the same for both encoders.
-
-        From tables and caches: the operation name's encoding, flags with startTime's header,
-        startTime by its cached upper bits, duration; the tag list and each log's field list as
-        cached blocks.
-        """
         name = span.operation_name
         op = self._name_get(name) if type(name) is str else None
         if op is None:
             op = self._encode_name(name)
-        parts.append(op)
-        flags = flags or 0
+        flags = ctx.flags or 0
         # flags (field 7: delta 2 after operationName), with startTime's field header
         flags_part = (
             _FLAGS_AFTER_NAME[flags]
             if 0 <= flags < 0x2000
             else _FIELD_I32_2 + _zigzag32(flags) + _FIELD_I64_1
         )
-        refs = span.references
-        if refs:
-            refs_part = self._encode_references(refs)
-            if refs_part:  # flags follow references: delta 1
-                parts.append(refs_part)
-                flags_part = _FIELD_I32_1 + flags_part[1:]
-        parts.append(flags_part)
         start = span.start_time
         end = span.end_time
         z = int(start * 1000000) << 1  # zigzag of a non-negative i64
@@ -421,13 +439,36 @@ class CompactEncoder:
             if upper != self._ts_upper:
                 self._ts_upper = upper
                 self._ts_suffix = _varint(upper)
-            parts.append(_CHUNK[z & 0x3FFF] + self._ts_suffix)
+            start_part = c[z & 0x3FFF] + self._ts_suffix
         else:
-            parts.append(_zigzag64(z >> 1))
+            start_part = _zigzag64(z >> 1)
         duration = int(((start if end is None else end) - start) * 1000000)
-        parts.append(
-            _DURATION_FIELDS[duration] if 0 <= duration < 0x2000 else _duration_field(duration)
-        )
+        parts = [
+            b"\x16",
+            low,
+            high,
+            b"\x16",
+            sid,
+            b"\x16",
+            pid,
+            op,
+            flags_part,
+            start_part,
+            _DURATION_FIELDS[duration] if 0 <= duration < 0x2000 else _duration_field(duration),
+        ]
+        refs = span.references
+        if refs:
+            refs_part = self._encode_references(refs)
+            if refs_part:  # flags follow references: delta 1
+                parts[8] = _FIELD_I32_1 + flags_part[1:]
+                parts.insert(8, refs_part)
+        return self._tags_and_logs(parts, span)
+
+    def _tags_and_logs(self, parts: list[bytes], span: Span) -> bytes:
+        """Append the tags and logs fields (cached blocks) and the stop byte to ``parts``; join.
+
+        The rest of a span, the same for both encoders.
+        """
         tags = span._tags
         if tags:
             key = tuple(tags)
