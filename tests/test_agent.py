@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -789,21 +790,33 @@ def test_printer_rejects_negative_quiet_interval() -> None:
 # ---- the command line ------------------------------------------------------------------------
 
 FREE_PORTS = ["--compact-port", "0", "--binary-port", "0", "--http-port", "0"]
+# The deadline for a new interpreter's first line: it compiles and imports the package first
+# (1.4 s measured, 3.3 s with the matrix legs and other work sharing the two cores). A passing
+# test never waits for it; the later lines come from a running process and keep readline's 5 s.
+STARTUP = 30.0
 
 
-def start_cli(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def start_cli(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The agent CLI in a child process, killed at the end if a failed test left it running
+    (``Popen``'s own exit would wait for it until pytest-timeout)."""
+    with subprocess.Popen(
         [sys.executable, "-m", "jaeger_client.agent", *FREE_PORTS, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
+    ) as proc:
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_cli_prints_ports_first_then_pending_trees_on_shutdown(stop_signal: int) -> None:
     with start_cli("--quiet-interval", "3600") as proc:
         out, err = LineReader(proc.stdout), LineReader(proc.stderr)
-        listening = json.loads(out.readline())
+        listening = json.loads(out.readline(STARTUP))
         assert listening["event"] == "listening"
         assert listening["host"] == "127.0.0.1"
         assert all(listening[k] > 0 for k in ("compact_port", "binary_port", "http_port"))
@@ -828,7 +841,7 @@ def test_cli_prints_ports_first_then_pending_trees_on_shutdown(stop_signal: int)
 def test_cli_json_prints_one_span_per_line_as_it_arrives() -> None:
     with start_cli("--json") as proc:
         out = LineReader(proc.stdout)
-        ports = json.loads(out.readline())
+        ports = json.loads(out.readline(STARTUP))
         send_udp(ports["binary_port"], emit_batch(batch([span("a", 1), span("b", 2, 1)]), "binary"))
         first, second = json.loads(out.readline()), json.loads(out.readline())
         proc.terminate()
@@ -842,7 +855,7 @@ def test_cli_serves_a_strategies_file(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     path.write_text(json.dumps(STRATEGIES))
     with start_cli("--strategies", str(path)) as proc:
-        ports = json.loads(LineReader(proc.stdout).readline())
+        ports = json.loads(LineReader(proc.stdout).readline(STARTUP))
         body = http(ports["http_port"], "/sampling?service=limited")[1]
         proc.terminate()
         assert proc.wait(5) == 0
