@@ -175,12 +175,6 @@ SCENARIO_LIST = [
             ),
             Metric("late_1ms_load", "deadlines served >1 ms late", "{:.0f}"),
             Metric("late_1ms_baseline", "same, no reporter", "{:.0f}", ratio=False),
-            Metric(
-                "late_precise_load",
-                "precise timer (sleeps, then spins its last 0.5 ms): deadlines >0.1 ms late",
-                "{:.0f}",
-            ),
-            Metric("late_precise_baseline", "same, no reporter", "{:.0f}", ratio=False),
             Metric("late_sleeps_load", "sleep(1 ms) calls >2 ms in 5 s", "{:.0f}"),
             Metric("bg_cpu_ms_per_s", "background CPU ms/s"),
             Metric("late_sleeps_idle", "sleeps >2 ms, idle reporter 1 s", "{:.0f}", ratio=False),

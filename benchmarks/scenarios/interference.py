@@ -82,26 +82,19 @@ LATE_AFTER_MS = (0.1, 0.25, 0.5, 1.0)  # deadline lateness recorded for every ph
 _SETTLE_S = 0.02  # untimed pause after each pair of blocks (see paired_deadline_loops)
 
 
-def deadline_loop(tracer: Any, seconds: float, rate: float, spin_s: float = 0.0) -> dict[str, Any]:
+def deadline_loop(tracer: Any, seconds: float, rate: float) -> dict[str, Any]:
     """A periodic 1 ms timer with absolute deadlines (``start + k ms``), as an event loop runs one.
 
     Between firings the thread makes the spans due at ``rate``, then sleeps until the next
     deadline. A firing serves every deadline that has passed; each served deadline's lateness is
     the firing time minus the deadline, so a thread held off for 10 ms has 10 late deadlines.
     """
-    lateness, emitted = deadline_lateness(tracer, seconds, rate, spin_s)
+    lateness, emitted = deadline_lateness(tracer, seconds, rate)
     return summarize_lateness(lateness, emitted)
 
 
-def deadline_lateness(
-    tracer: Any, seconds: float, rate: float, spin_s: float = 0.0
-) -> tuple[list[float], int]:
-    """``deadline_loop``'s raw figures: each deadline's lateness (s), and the spans made.
-
-    With ``spin_s``, the precise timer: it sleeps until ``spin_s`` before the deadline, then
-    spins on the clock (holding the GIL) until it is due, so the kernel's and the VM's sleep
-    overshoot (~0.09 ms median here) no longer makes it late; only being kept from the GIL does.
-    """
+def deadline_lateness(tracer: Any, seconds: float, rate: float) -> tuple[list[float], int]:
+    """``deadline_loop``'s raw figures: each deadline's lateness (s), and the spans made."""
     one_span = _common.one_span
     perf = time.perf_counter
     sleep = time.sleep
@@ -120,13 +113,7 @@ def deadline_lateness(
                 emitted += 1
         now = perf()
         if due > now:
-            if spin_s:
-                if due - now > spin_s:
-                    sleep(due - now - spin_s)
-                while perf() < due:
-                    pass
-            else:
-                sleep(due - now)
+            sleep(due - now)
         fired = perf()
         while due <= fired and due <= end:
             record(fired - due)
@@ -203,15 +190,12 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     work_chunk(p["chunk_size"])
     baseline = timer_loop(quiet, p["baseline_s"], rate, late_s)
     timer_baseline = deadline_loop(quiet, p["load_s"], rate)
-    spin_s = p["spin_ms"] / 1e3
-    precise_baseline = deadline_loop(quiet, p["load_s"], rate, spin_s)
     with _common.SinkClient() as sink:
         tracer = impl.tracer("udp", port=sink.port, substitute=True)
         idle = timer_loop(tracer, p["idle_s"], 0, late_s)
         cpu0, main0 = time.process_time(), time.thread_time()
         timer_load = deadline_loop(tracer, p["load_s"], rate)
         background_cpu = (time.process_time() - cpu0) - (time.thread_time() - main0)
-        precise_load = deadline_loop(tracer, p["load_s"], rate, spin_s)
         paired_quiet, paired_load = paired_deadline_loops(
             quiet, tracer, p["load_s"], rate, p["paired_block_s"]
         )
@@ -234,11 +218,6 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
         "late_paired_load": paired_load["late"][late_after],
         "late_paired_baseline": paired_quiet["late"][late_after],
         "late_paired_excess": paired_load["late"][late_after] - paired_quiet["late"][late_after],
-        # the precise timer (sleep, then spin the last spin_ms): the sleep overshoot is gone
-        "late_precise_load": precise_load["late"][late_after],
-        "late_precise_baseline": precise_baseline["late"][late_after],
-        "late_by_tolerance_precise_load": precise_load["late"],
-        "late_by_tolerance_precise_baseline": precise_baseline["late"],
         "late_1ms_paired_excess": paired_load["late"]["1"] - paired_quiet["late"]["1"],
         "late_by_tolerance_paired_load": paired_load["late"],
         "late_by_tolerance_paired_baseline": paired_quiet["late"],
@@ -277,7 +256,6 @@ if __name__ == "__main__":
             "rate": 5000,
             "late_ms": 2.0,
             "late_after_ms": 0.1,
-            "spin_ms": 0.5,
             "baseline_s": 1.0,
             "idle_s": 1.0,
             "load_s": 5.0,
