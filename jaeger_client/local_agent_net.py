@@ -39,6 +39,10 @@ logger = logging.getLogger(constants.LOGGER_NAME)
 
 _JSON_MEDIA_TYPES = frozenset({"application/json", "text/json", "text/plain"})
 _USER_AGENT = f"jaeger_client-python/{__version__}"
+# Poll jitter from our own generator: pollers run on their own threads, and drawing from the
+# random module's would move an application's seeded sequence (a test with a fixed seed,
+# Hypothesis) whenever a poll happens to finish.
+_uniform = random.Random().uniform
 
 
 def agent_url(host: str, port: int, path: str) -> str:
@@ -341,7 +345,7 @@ class Poller:
                 self._poll()
             except Exception:  # top of the thread's loop: one bad poll must not end polling
                 logger.exception("%s: poll failed", self.name)
-            delay = self.interval * (1.0 + random.uniform(-self.jitter, self.jitter))
+            delay = self.interval * (1.0 + _uniform(-self.jitter, self.jitter))
 
     def close(self, timeout: float = 0.25) -> None:
         """Stop polling, abort a fetch in progress, wait up to ``timeout`` s for the thread."""

@@ -13,6 +13,11 @@ from typing import Any, Optional
 
 __all__ = ["RateLimiter"]
 
+# Our own generator, not the random module's: an application that seeds the global one (a test
+# with a fixed seed, Hypothesis) gets the same sequence whether or not a limiter was made meanwhile,
+# on whichever thread (samplers build limiters on their pollers' threads).
+_random = random.Random().random
+
 # Every live limiter, so a forked child can replace locks that another parent thread may have
 # held at the moment of fork(). One module-level hook instead of one per limiter: per-operation
 # samplers create limiters continually and os.register_at_fork hooks can never be removed.
@@ -69,7 +74,7 @@ class RateLimiter:
         self.credits_per_second = credits_per_second
         self.max_balance = max_balance
         # As upstream 4.8: start part-full, so a fleet restarted at once does not sample in step.
-        self.balance = max_balance * random.random()
+        self.balance = max_balance * _random()
         self.last_tick = self.timestamp()
         self._lock = threading.Lock()
         _live_limiters.add(self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -140,6 +141,22 @@ def test_poller_runs_at_once_then_every_interval_and_survives_a_failing_poll() -
     thread.join(5)
     assert not thread.is_alive(), "close() ends the thread"
     assert 0.04 <= calls[3] - calls[2] < 1.0, "interval with at most 10 % jitter"
+
+
+def test_poll_jitter_leaves_the_random_module_alone() -> None:
+    """Polls end on the poller's thread at any moment: drawing their jitter from the random
+    module would move an application's seeded sequence (Hypothesis fails a test for that)."""
+    calls: list[float] = []
+    state = random.getstate()
+    poller = Poller(
+        "test-jitter-poller", lambda: calls.append(time.monotonic()), 0.01, HTTPFetcher()
+    )
+    poller.start()
+    try:
+        assert wait_until(lambda: len(calls) >= 3, timeout=5), "jitter drawn after two polls"
+    finally:
+        poller.close()
+    assert random.getstate() == state
 
 
 def test_disabled_or_closed_poller_never_starts() -> None:

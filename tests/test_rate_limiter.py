@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +33,13 @@ def test_initial_balance_is_random_within_bucket() -> None:
     balances = {RateLimiter(10, 10).balance for _ in range(50)}
     assert all(0.0 <= b <= 10.0 for b in balances)
     assert len(balances) > 1, "upstream 4.8 starts each bucket part-full at random"
+
+
+def test_a_new_limiter_leaves_the_random_module_alone() -> None:
+    """An application's seeded sequence (a test's fixed seed, Hypothesis) is not moved."""
+    state = random.getstate()
+    RateLimiter(10, 10)
+    assert random.getstate() == state
 
 
 def test_spends_balance_then_refills_with_elapsed_time(clock: FakeClock) -> None:
