@@ -179,6 +179,16 @@ def _setup_encode(n: int, accelerated: bool = True, child: bool = False) -> dict
     return {"encode": encoder.encode_span, "it": iter(spans), "keep": spans}
 
 
+def _setup_samplers(n: int) -> dict[str, Any]:
+    from jaeger_client import ConstSampler, ProbabilisticSampler
+
+    return {
+        "const": ConstSampler(True).is_sampled,
+        "probabilistic": ProbabilisticSampler(0.5).is_sampled,
+        "trace_id": 0x1234567890ABCDEF,
+    }
+
+
 _BATCH = 100
 
 
@@ -221,6 +231,8 @@ COMPONENTS = [
     Component("log_kv", _setup_span, 'span.log_kv({"event": "cache-miss", "key": "user:42"})'),
     Component("finish", _setup_finish, "next(it).finish()", "next(it)"),
     Component("report_span", _setup_report, "reporter.report_span(span)"),
+    Component("sample_const", _setup_samplers, "const(trace_id, 'op')"),
+    Component("sample_probabilistic", _setup_samplers, "probabilistic(trace_id, 'op')"),
     Component("span_sampled_null", _setup_null_tracer, "one_span(tracer)"),
     Component(
         "span_unsampled_null",

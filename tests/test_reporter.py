@@ -284,25 +284,16 @@ def test_a_tiny_queue_is_behind_at_a_quarter_of_its_capacity(
     assert sender.batch_sizes == [100]
 
 
-def test_report_span_costs_well_under_ten_microseconds(
+def test_every_report_span_call_queues_its_span(
     new_reporter: Callable[..., Reporter],
 ) -> None:
-    """A loose bound for a shared CI machine; benchmarks/report_span.py measures ~0.3 us.
-
-    The best of 10 rounds of 500 calls: a round in which the OS ran another process (three
-    matrix legs share two cores) or the worker held the GIL says nothing about report_span.
-    """
+    """What report_span costs is measured by benchmarks (hotpath.py report_span, about 1,900
+    instructions; benchmarks/report_span.py), not here."""
     reporter = new_reporter()
-    report = reporter.report_span
-    best = math.inf
-    for round_ in range(10):
-        start = time.perf_counter()
-        for i in range(round_ * 500, (round_ + 1) * 500):
-            report(i)
-        best = min(best, (time.perf_counter() - start) / 500)
-    assert best < 10e-6, f"{best * 1e6:.2f} us per call at best"
+    for i in range(5000):
+        reporter.report_span(i)
     assert reporter.flush(DEADLINE)
-    assert reporter.stats().sent == 5000  # every call queued a span: none was dropped
+    assert reporter.stats().sent == 5000  # none was dropped
 
 
 # ---- queue full and accounting ----------------------------------------------------------------

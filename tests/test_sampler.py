@@ -7,7 +7,6 @@ import math
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -537,21 +536,3 @@ def test_get_rate_limit(strategy: Any, expected: float) -> None:
 def test_upstream_default_constants() -> None:
     assert (DEFAULT_SAMPLING_PROBABILITY, DEFAULT_MAX_OPERATIONS) == (0.001, 2000)
     assert pytest.approx(1 / 600) == DEFAULT_LOWER_BOUND
-
-
-@pytest.mark.parametrize("sampler", [ConstSampler(True), ProbabilisticSampler(0.5)], ids=str)
-def test_const_and_probabilistic_decisions_are_cheap(sampler: Sampler) -> None:
-    """No lock, no allocation: well under 2 µs per call even on a loaded 2-core box.
-
-    The best of 40 rounds of 1,000 calls (0.2-0.6 ms each): with three matrix legs on two cores,
-    a 10 ms round is seldom left to run whole, so 5 such rounds could all be slowed (3.5 µs per
-    call once on 3.9, which measures 0.6 µs), while some short round runs uninterrupted.
-    """
-    is_sampled = sampler.is_sampled
-    best = math.inf
-    for _ in range(40):
-        start = time.perf_counter()
-        for trace_id in range(1, 1001):
-            is_sampled(trace_id, "op")
-        best = min(best, (time.perf_counter() - start) / 1000)
-    assert best < 2e-6, f"{best * 1e9:.0f} ns per call"
