@@ -650,14 +650,16 @@ def test_concurrent_mutation_and_finish_lose_nothing_and_report_once(max_tags: i
                 if n == 0 and i == per_thread // 2:
                     halfway.set()
                     # the rest of writer 0's calls come after finish(): the race is certain
-                    finished.wait(5)
+                    if not finished.wait(10):
+                        raise AssertionError("no finish() within the deadline")
         except BaseException as e:  # any escape fails the test below
             errors.append(e)
 
     def finish() -> None:
         try:
             barrier.wait()
-            halfway.wait(5)
+            if not halfway.wait(10):
+                raise AssertionError("writer 0 never got halfway")
             span.finish()
             finished.set()
         except BaseException as e:
@@ -669,6 +671,7 @@ def test_concurrent_mutation_and_finish_lose_nothing_and_report_once(max_tags: i
         w.start()
     for w in workers:
         w.join(30)
+    assert not any(w.is_alive() for w in workers)
     assert errors == []
     assert reported(tracer) == [span]
     dropped = tracer.dropped
