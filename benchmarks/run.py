@@ -207,6 +207,19 @@ SCENARIO_LIST = [
         impl_params={"upstream": {"n": 200000}, "otel": {"n": 200000}},
     ),
     Scenario(
+        "instructions",
+        "instructions per operation (callgrind, deterministic)",
+        "instructions.py",
+        {"n": 2000, "jobs": 2},
+        {"dry": True},
+        [
+            Metric("span_sampled_ir", "sampled span, discarding reporter", "{:,.0f}"),
+            Metric("span_unsampled_ir", "unsampled span", "{:,.0f}"),
+            Metric("inject_extract_ir", "inject + extract (HTTP headers)", "{:,.0f}"),
+        ],
+        repeats=1,  # exact up to random ids: one process per cell
+    ),
+    Scenario(
         "encode_fast",
         "encode 50-span batch, C extension",
         "encode_cost.py",
@@ -273,6 +286,31 @@ TARGETS = [
     Target("RSS growth over 1M spans < 1 MB after close", "rss", "rss_growth_kb", "max_le", 1024.0),
     Target(
         "encode ≤ 2 µs/span with the C extension", "encode_fast", "us_per_span", "median_le", 2.0
+    ),
+    # the same three ratios in instructions (callgrind): exact, where wall time drifts by run
+    Target(
+        "sampled span ≤ 0.3x upstream, in instructions",
+        "instructions",
+        "span_sampled_ir",
+        "ratio_le",
+        0.3,
+        gate=False,
+    ),
+    Target(
+        "unsampled span ≤ 0.3x upstream, in instructions",
+        "instructions",
+        "span_unsampled_ir",
+        "ratio_le",
+        0.3,
+        gate=False,
+    ),
+    Target(
+        "inject+extract ≤ 0.5x upstream, in instructions",
+        "instructions",
+        "inject_extract_ir",
+        "ratio_le",
+        0.5,
+        gate=False,
     ),
     Target(
         "span with the real reporter ≤ 15 µs (RELIABILITY §4.15)",
