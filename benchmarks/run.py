@@ -79,42 +79,47 @@ SCENARIO_LIST = [
         "span_sampled",
         "sampled span, discarding reporter",
         "span_cost.py",
-        {"kind": "null", "sampled": True, "n": 5000, "rounds": 3},
+        {"kind": "null", "sampled": True, "n": 5000, "rounds": 5},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
+        repeats=5,  # short CPU-bound cells: two more processes cost seconds and steady the median
     ),
     Scenario(
         "span_unsampled",
         "unsampled span",
         "span_cost.py",
-        {"kind": "null", "sampled": False, "n": 5000, "rounds": 3},
+        {"kind": "null", "sampled": False, "n": 5000, "rounds": 5},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
+        repeats=5,
     ),
     Scenario(
         "span_udp",
         "sampled span, UDP reporter",
         "span_cost.py",
-        {"kind": "udp", "sampled": True, "n": 5000, "rounds": 3},
+        {"kind": "udp", "sampled": True, "n": 5000, "rounds": 5},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
         impls=("upstream", "ours"),
+        repeats=5,
     ),
     Scenario(
         "tree",
         "root + 10 active children",
         "tree.py",
-        {"n": 500, "rounds": 3},
+        {"n": 500, "rounds": 5},
         {"n": 20, "rounds": 1},
         [Metric("us_per_tree", "µs/tree")],
+        repeats=5,
     ),
     Scenario(
         "propagation",
         "inject + extract (HTTP headers)",
         "propagation.py",
-        {"n": 5000, "rounds": 3},
+        {"n": 5000, "rounds": 5},
         {"n": 100, "rounds": 1},
         [Metric("us_per_pair", "µs/pair")],
+        repeats=5,
     ),
     Scenario(
         "burst",
@@ -621,10 +626,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         cell_impls = [i for i in impls if i in scenario.impls]
         if cell_impls:
             results[scenario.name] = {}
-        for rep in range(scenario.repeats or repeats):
+        cell_repeats = 1 if args.smoke else (scenario.repeats or repeats)
+        for rep in range(cell_repeats):
             order = cell_impls[rep % len(cell_impls) :] + cell_impls[: rep % len(cell_impls)]
             for impl in order:
-                if not args.smoke and rep >= scenario.impl_repeats.get(impl, repeats):
+                if not args.smoke and rep >= scenario.impl_repeats.get(impl, cell_repeats):
                     continue
                 params = dict(scenario.params)
                 params.update(scenario.smoke if args.smoke else scenario.impl_params.get(impl, {}))
@@ -668,7 +674,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     for impl in impls:
         print(f"{IMPL_LABELS[impl]}: {versions.get(impl, 'did not run')}")
     print(
-        f"{'smoke run' if args.smoke else f'{repeats} processes per cell'}, medians "
+        f"{'smoke run' if args.smoke else f'{repeats} processes per cell'}"
+        f"{'' if args.smoke else ' (5 for the short CPU-bound cells, 1 for rss and instructions)'}"
+        ", medians "
         f"[min{DASH}max], {elapsed:.0f} s in all\n"
     )
     for line in build_table(results, impls, args.smoke):
