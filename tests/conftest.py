@@ -20,8 +20,9 @@ from jaeger_client.thrift_gen.agent import Agent
 FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
 
 
-def run_in_child(body: Callable[[], Any]) -> Any:
-    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
+def fork_child(body: Callable[[], Any]) -> tuple[int, int]:
+    """Fork; the child runs ``body`` and writes ``{"result": ...}`` (or ``{"error": ...}``) as
+    JSON to a pipe, then exits; return the child's pid and the pipe's read end."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
@@ -38,6 +39,12 @@ def run_in_child(body: Callable[[], Any]) -> Any:
         finally:
             os._exit(code)
     os.close(write_fd)
+    return pid, read_fd
+
+
+def run_in_child(body: Callable[[], Any]) -> Any:
+    """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
+    pid, read_fd = fork_child(body)
     with os.fdopen(read_fd, "rb") as pipe:
         raw = pipe.read()  # to EOF: the child's end closes when it exits
     _, status = os.waitpid(pid, 0)

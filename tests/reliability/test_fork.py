@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable
 
 import pytest
+from conftest import FORK_WARNING, fork_child
 
 from jaeger_client import ConstSampler, Tracer
 from jaeger_client.local_agent_net import LocalAgentSender
@@ -24,8 +25,6 @@ from ._support import UdpAgent, n, scaled
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 DEADLINE = 10.0
-# 3.12+ warns when a process with threads forks; the reporter's worker is such a thread
-FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
 CHILDREN = 4
 CHILD_SPANS = 100
 IDS_PER_PROCESS = 2_000  # five processes: 10,000 ids
@@ -37,29 +36,9 @@ def udp_tracer(agent: UdpAgent, **kwargs: Any) -> Tracer:
     return Tracer("reliability", Reporter(channel, **kwargs), ConstSampler(True))
 
 
-def fork_child(body: Callable[[], Any]) -> tuple[int, int]:
-    """Fork; the child runs ``body`` and writes its JSON result to a pipe; return (pid, fd)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 0
-        try:
-            os.close(read_fd)
-            data = json.dumps(body()).encode()
-        except BaseException as exc:
-            data = json.dumps({"error": repr(exc)}).encode()
-            code = 1
-        try:
-            while data:
-                data = data[os.write(write_fd, data) :]
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return pid, read_fd
-
-
 def wait_child(pid: int, fd: int, timeout: float) -> tuple[Any, str]:
-    """The child's result and how it ended: ``ok``, ``failed`` or ``hung`` (then killed).
+    """The child's result (its ``{"error": ...}`` if it raised) and how it ended: ``ok``,
+    ``failed`` or ``hung`` (then killed).
 
     The pipe reaches end-of-file when the child exits (or crashes); a child that does neither
     within ``timeout`` is deadlocked.
@@ -82,8 +61,8 @@ def wait_child(pid: int, fd: int, timeout: float) -> tuple[Any, str]:
         os.close(fd)
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    result = json.loads(b"".join(chunks) or b"null")
-    return result, "ok" if code == 0 else "failed"
+    message = json.loads(b"".join(chunks) or b"{}")
+    return message.get("result", message or None), "ok" if code == 0 else "failed"
 
 
 def ids_of(tracer: Tracer, count: int) -> list[int]:
