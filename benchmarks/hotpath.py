@@ -31,9 +31,7 @@ import gc
 import json
 import operator
 import os
-import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -42,7 +40,9 @@ from typing import Any, Callable, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(HERE, "scenarios"))
 
+import _common  # noqa: E402
 from opentracing import Format  # noqa: E402
 
 import jaeger_client  # noqa: E402
@@ -65,14 +65,7 @@ class _Collect:
         self.spans.append(span)
 
 
-def one_span(tracer: Any) -> None:
-    """The project's benchmark unit (benchmarks/scenarios/_common.py)."""
-    span = tracer.start_span("checkout")
-    span.set_tag("http.method", "GET")
-    span.set_tag("http.status_code", 200)
-    span.set_tag("component", "bench")
-    span.log_kv({"event": "cache-miss", "key": "user:42"})
-    span.finish()
+one_span = _common.one_span  # the project's benchmark unit: start, 3 tags, a log, finish
 
 
 def null_tracer(sampled: bool = True, reporter: Any = None) -> Tracer:
@@ -324,33 +317,9 @@ def run_inner(name: str, which: str, n: int) -> None:
     gc.enable()
 
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
-
 def callgrind_count(name: str, which: str, n: int) -> int:
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        "--collect-atstart=no",
-        "--toggle-collect=_operator_call",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        os.path.abspath(__file__),
-        "--inner",
-        name,
-        "--which",
-        which,
-        "--n",
-        str(n),
-        "--port",
-        str(_PORT[0]),
-    ]
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    match = _COLLECTED.search(proc.stderr)
-    if proc.returncode != 0 or match is None:
-        raise RuntimeError(f"callgrind failed for {name}/{which}:\n{proc.stderr[-2000:]}")
-    return int(match.group(1))
+    script = [os.path.abspath(__file__), "--inner", name, "--which", which, "--n", str(n)]
+    return _common.callgrind_instructions([*script, "--port", str(_PORT[0])])
 
 
 def callgrind_component(c: Component, jobs: int) -> float:

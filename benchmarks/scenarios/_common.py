@@ -18,6 +18,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -260,6 +261,32 @@ def make_impl(name: str) -> Impl:
     if name == "otel":
         return OtelImpl()
     raise ValueError(f"unknown implementation {name!r}; expected one of {IMPLS}")
+
+
+# ---- instruction counts ----------------------------------------------------------------
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def callgrind_instructions(script_args: list[str]) -> int:
+    """Run this interpreter on ``script_args`` under ``valgrind --tool=callgrind``, collecting
+    only inside ``operator.call`` (the script wraps its measured loop in it), with hash
+    randomisation fixed; return the instructions collected."""
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        "--toggle-collect=_operator_call",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        *script_args,
+    ]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    match = _COLLECTED.search(proc.stderr)
+    if proc.returncode != 0 or match is None:
+        raise RuntimeError(f"callgrind failed for {script_args[1:]}:\n{proc.stderr[-2000:]}")
+    return int(match.group(1))
 
 
 # ---- the UDP sink (a separate process) -------------------------------------------------

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import operator
 import os
-import re
 import shutil
-import subprocess
 import sys
 from typing import Any, Callable
 
@@ -29,7 +27,6 @@ import _common
 from opentracing import Format
 
 WORKLOADS = ("span_sampled", "span_unsampled", "inject_extract")
-_COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def workload(impl: _common.Impl, name: str) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -80,28 +77,8 @@ def inner(impl_name: str, name: str, which: str, n: int) -> None:
 
 
 def count(impl_name: str, name: str, which: str, n: int) -> int:
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        "--collect-atstart=no",
-        "--toggle-collect=_operator_call",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        os.path.abspath(__file__),
-        "--inner",
-        impl_name,
-        name,
-        which,
-        str(n),
-    ]
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    match = _COLLECTED.search(proc.stderr)
-    if proc.returncode != 0 or match is None:
-        raise RuntimeError(
-            f"callgrind failed for {impl_name}/{name}/{which}:\n{proc.stderr[-1500:]}"
-        )
-    return int(match.group(1))
+    args = [os.path.abspath(__file__), "--inner", impl_name, name, which, str(n)]
+    return _common.callgrind_instructions(args)
 
 
 def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
