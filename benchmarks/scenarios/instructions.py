@@ -24,7 +24,7 @@ import sys
 from typing import Any, Callable
 
 import _common
-from opentracing import Format
+import propagation
 
 WORKLOADS = ("span_sampled", "span_unsampled", "inject_extract")
 
@@ -32,15 +32,7 @@ WORKLOADS = ("span_sampled", "span_unsampled", "inject_extract")
 def workload(impl: _common.Impl, name: str) -> tuple[Callable[[], None], Callable[[], None]]:
     """(statement, baseline) for ``name``."""
     if name == "inject_extract":
-        tracer = impl.tracer("null")
-        span = tracer.start_span("client")
-        span.set_baggage_item("tenant", "acme")
-        context = span.context
-
-        def round_trip() -> None:
-            carrier: dict[str, str] = {}
-            tracer.inject(context, Format.HTTP_HEADERS, carrier)
-            tracer.extract(Format.HTTP_HEADERS, carrier)
+        _, _, round_trip = propagation.setup(impl)
 
         def empty_carrier() -> None:
             carrier: dict[str, str] = {}  # noqa: F841  # the statement's own allocation
