@@ -178,6 +178,14 @@ SCENARIO_LIST = [
                 "{:.0f}",
                 ratio=False,
             ),
+            Metric(
+                "late_025ms_paired_excess",
+                "same blocks, >0.25 ms late: above no reporter",
+                "{:.0f}",
+            ),
+            Metric(
+                "late_1ms_paired_excess", "same blocks, >1 ms late: above no reporter", "{:.0f}"
+            ),
             Metric("late_1ms_load", "deadlines served >1 ms late", "{:.0f}"),
             Metric("late_1ms_baseline", "same, no reporter", "{:.0f}", ratio=False),
             Metric("late_sleeps_load", "sleep(1 ms) calls >2 ms in 5 s", "{:.0f}"),
@@ -288,6 +296,24 @@ TARGETS = [
     ),
     # late_load: deadlines of a periodic 1 ms timer served > 0.1 ms late (benchmarks/README.md)
     Target("late timer ticks ≤ 1 % of upstream's", "interference", "late_load", "ratio_le", 0.01),
+    # the reporter's own share of late deadlines (paired blocks), where the VM's floor leaves
+    # room to see it (benchmarks/README.md, "The timer metric")
+    Target(
+        "reporter's own late ticks (>0.25 ms, paired) ≤ 1 % of upstream's",
+        "interference",
+        "late_025ms_paired_excess",
+        "ratio_le",
+        0.01,
+        gate=False,
+    ),
+    Target(
+        "reporter's own late ticks (>1 ms, paired) ≤ 1 % of upstream's",
+        "interference",
+        "late_1ms_paired_excess",
+        "ratio_le",
+        0.01,
+        gate=False,
+    ),
     Target("RSS growth over 1M spans < 1 MB after close", "rss", "rss_growth_kb", "max_le", 1024.0),
     Target(
         "encode ≤ 2 µs/span with the C extension", "encode_fast", "us_per_span", "median_le", 2.0
