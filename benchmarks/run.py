@@ -560,6 +560,18 @@ def evaluate(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[tuple[
     return out
 
 
+def own_repeats(scenarios: list[Scenario]) -> str:
+    """`` (5 for a, b; 1 for c)``: the scenarios run that set their own process count."""
+    by_count: dict[int, list[str]] = {}
+    for scenario in scenarios:
+        if scenario.repeats is not None:
+            by_count.setdefault(scenario.repeats, []).append(scenario.name)
+    if not by_count:
+        return ""
+    parts = [f"{count} for {', '.join(names)}" for count, names in sorted(by_count.items())[::-1]]
+    return f" ({'; '.join(parts)})"
+
+
 def machine_line() -> str:
     load = os.getloadavg()
     return (
@@ -701,8 +713,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{IMPL_LABELS[impl]}: {versions.get(impl, 'did not run')}")
     print(
         f"{'smoke run' if args.smoke else f'{repeats} processes per cell'}"
-        f"{'' if args.smoke else ' (5 for the short CPU-bound cells, 1 for rss and instructions)'}"
-        ", medians "
+        f"{'' if args.smoke else own_repeats(scenarios)}, medians "
         f"[min{DASH}max], {elapsed:.0f} s in all\n"
     )
     for line in build_table(results, impls, args.smoke):

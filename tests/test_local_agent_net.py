@@ -138,8 +138,7 @@ def test_poller_runs_at_once_then_every_interval_and_survives_a_failing_poll() -
         assert thread.daemon
     finally:
         poller.close()  # joins for only 0.25 s: a loaded machine may not run the thread by then
-    thread.join(5)
-    assert not thread.is_alive(), "close() ends the thread"
+    assert has_ended(thread), "close() ends the thread"
     assert 0.04 <= calls[3] - calls[2] < 1.0, "interval with at most 10 % jitter"
 
 
