@@ -23,8 +23,7 @@ import codecs
 import re
 import struct
 from binascii import unhexlify as _unhexlify
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from itertools import chain as _chain
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
 from urllib.parse import quote, unquote
 
@@ -141,6 +140,7 @@ _MAX_SHOWN = 64  # characters of a bad header quoted in an exception message
 _KEY_CACHE_SIZE = 512  # distinct carrier key spellings remembered per codec
 _KEY_CACHE_MAX_LEN = 128
 _QUOTED_CACHE_SIZE = 512  # distinct short baggage values remembered quoted, per codec
+_PLAIN_CACHE_SIZE = 512  # distinct baggage values remembered as plain, per codec
 
 
 class _Kind:
@@ -160,6 +160,67 @@ _TRACE = _Kind("trace")
 _DEBUG_ID = _Kind("debug-id")
 _BAGGAGE_HEADER = _Kind("baggage-header")
 _KeyKind = Union[str, _Kind]
+
+
+class _QuotedValues(dict[str, str]):
+    """Baggage value -> ``urllib.parse.quote(value)``, as HTTP_HEADERS inject writes it: values
+    repeat (tenants, regions ...), so short ones are remembered (up to ``_QUOTED_CACHE_SIZE``).
+    ``quoted[value]`` raises ``TypeError`` for a value that is not a ``str``."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: str) -> str:
+        if type(value) is not str:
+            raise TypeError(f"not a str: {type(value).__name__}")
+        # ASCII letters and digits are what quote() keeps as they are
+        text = value if value.isascii() and value.isalnum() else quote(value, errors="replace")
+        if len(value) <= _FAST_BAGGAGE_VALUE and len(self) < _QUOTED_CACHE_SIZE:
+            self[value] = text
+        return text
+
+
+class _KeyKinds(dict[Any, _KeyKind]):
+    """Carrier key as sent -> its kind, for one TextCodec: ``kinds[key]`` classifies a key not
+    seen before (``__missing__``) and remembers short ``str`` keys (up to ``_KEY_CACHE_SIZE``),
+    so a known key costs one subscript: no ``lower()`` and no comparisons per header."""
+
+    __slots__ = ("baggage_header", "baggage_prefix", "debug_id_header", "trace_id_header")
+
+    def __init__(
+        self, trace_id_header: str, baggage_prefix: str, debug_id_header: str, baggage_header: str
+    ) -> None:
+        super().__init__()
+        self.trace_id_header = trace_id_header
+        self.baggage_prefix = baggage_prefix
+        self.debug_id_header = debug_id_header
+        self.baggage_header = baggage_header
+
+    def __missing__(self, key: Any) -> _KeyKind:
+        """The kind of any key (remembered if it is a short ``str``); needs no hash of ``key``."""
+        if isinstance(key, str):
+            lowered = key.lower()
+        elif isinstance(key, (bytes, bytearray)):
+            try:
+                lowered = key.decode("utf-8").lower()
+            except UnicodeDecodeError:
+                return _OTHER
+        else:
+            return _OTHER
+        kind: _KeyKind
+        if lowered == self.trace_id_header:
+            kind = _TRACE
+        elif lowered.startswith(self.baggage_prefix):
+            kind = lowered[len(self.baggage_prefix) :]
+        elif lowered == self.debug_id_header:
+            kind = _DEBUG_ID
+        elif lowered == self.baggage_header:
+            kind = _BAGGAGE_HEADER
+        else:
+            kind = _OTHER
+        if type(key) is str and len(key) <= _KEY_CACHE_MAX_LEN and len(self) < _KEY_CACHE_SIZE:
+            self[key] = kind
+        return kind
+
 
 _Carrier = Any  # carriers are whatever the application hands us; checked at run time
 _Counter = Callable[[int], Any]
@@ -525,10 +586,14 @@ class TextCodec(Codec):
         self._fast_baggage_items = min(16, MAX_BAGGAGE_HEADER_BYTES // worst_item)
         # with a prefix so long that not even one fits, no value is plain
         self._fast_value_max = _FAST_BAGGAGE_VALUE if self._fast_baggage_items else -1
-        # carrier key as sent -> kind; saves lower() and four comparisons per header per request
-        self._kinds: dict[str, _KeyKind] = {}
-        # baggage value -> as injected with url_encoding (_quote_text)
-        self._quoted: dict[str, str] = {}
+        self._kinds = _KeyKinds(
+            self.trace_id_header, self.baggage_prefix, self.debug_id_header, self.baggage_header
+        )
+        # baggage values known to be plain here (extract takes them as they are): one set
+        # lookup instead of the length, ASCII and escape checks; bounded like _quoted
+        self._plain: set[str] = set()
+        # baggage value -> as injected with url_encoding: quoted[value], remembered when short
+        self._quoted = _QuotedValues()
 
     # -- inject
 
@@ -566,14 +631,11 @@ class TextCodec(Codec):
         prefix = self.baggage_prefix
         if self.url_encoding:
             quoted = self._quoted
-            for key, value in baggage.items():
-                if type(key) is not str or type(value) is not str:
-                    self._inject_baggage({key: value}, carrier)
-                    continue
-                text = quoted.get(value)
-                if text is None:
-                    text = self._quote_text(value)
-                carrier[prefix + key] = text
+            try:
+                for key, value in baggage.items():
+                    carrier[prefix + key] = quoted[value]
+            except Exception:  # a key or value not a str (TypeError, or its own hash): all again
+                self._inject_baggage(baggage, carrier)
         else:
             for key, value in baggage.items():
                 if type(key) is not str or type(value) is not str:
@@ -593,21 +655,10 @@ class TextCodec(Codec):
                 if text is None:
                     continue
             elif url_encoding:
-                text = quoted.get(value)
-                if text is None:
-                    text = self._quote_text(value)
+                text = quoted[value]
             name: Optional[str] = key if type(key) is str else _baggage_text(key)
             if name is not None:
                 carrier[prefix + name] = text
-
-    def _quote_text(self, value: str) -> str:
-        """``quote(value)``, remembered for short values (baggage values repeat: tenants ...)."""
-        # ASCII letters and digits are what quote() keeps as they are
-        text = value if value.isascii() and value.isalnum() else quote(value, errors="replace")
-        quoted = self._quoted
-        if len(value) <= _FAST_BAGGAGE_VALUE and len(quoted) < _QUOTED_CACHE_SIZE:
-            quoted[value] = text
-        return text
 
     def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
         """Inject into a mapping that is not a dict: write a dict, then copy it over."""
@@ -622,65 +673,68 @@ class TextCodec(Codec):
 
     def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
         if type(carrier) is not dict:
-            return self._extract_items(carrier, None, None, None)
-        # The common case, in few Python steps: a dict whose keys are cached, an uber-trace-id
-        # and a few plain baggage items. Anything else continues in _extract_items from the
-        # item that needs it, so no item is read twice.
+            return self._extract_items(carrier)
+        # The common case, in few Python steps: a dict with an uber-trace-id and a few plain
+        # baggage items. Anything else (the debug id, the baggage header, a value to decode or
+        # bound, or too many items) starts over in _extract_items: a dict is read twice at no
+        # risk, and that way this loop keeps no iterator to hand over.
         trace_value: Any = None
         baggage: Optional[dict[str, str]] = None
         kinds = self._kinds
-        items: Optional[Iterator[Any]] = iter(carrier.items())
+        plain_only = False  # True once every item is read
         try:
-            for key, value in items:  # type: ignore[union-attr]  # None only after the loop
-                if value is None:
-                    continue
-                kind = kinds.get(key) if type(key) is str else None
-                if kind is None:
-                    kind = self._classify(key)
+            for key, value in carrier.items():
+                kind = kinds[key]  # a dict's keys hash; an unknown one is classified
                 if not kind:
                     continue
                 if kind is _TRACE:
-                    trace_value = value
+                    if value is not None:
+                        trace_value = value
                     continue
                 if (
-                    type(kind) is str
-                    and type(value) is str
-                    and len(value) <= self._fast_value_max
-                    and len(kind) <= _KEY_CACHE_MAX_LEN
-                    and value.isascii()
-                    # ASCII letters and digits alone need no decoding: one scan, not two
-                    and (
-                        value.isalnum()
-                        or not (self.url_encoding and ("%" in value or "+" in value))
-                    )
+                    type(kind) is not str
+                    or type(value) is not str
+                    or len(kind) > _KEY_CACHE_MAX_LEN
                 ):
-                    if baggage is None:
-                        baggage = {kind: value}
-                        continue
-                    if len(baggage) < self._fast_baggage_items:
-                        baggage[kind] = value
-                        continue
-                break
+                    break  # the debug id, the baggage header, a value not a str, a long key
+                if value not in self._plain:  # not a local: most carriers carry no baggage
+                    if not (
+                        len(value) <= self._fast_value_max
+                        and value.isascii()
+                        # ASCII letters and digits alone need no decoding: one scan, not two
+                        and (
+                            value.isalnum()
+                            or not (self.url_encoding and ("%" in value or "+" in value))
+                        )
+                    ):
+                        break
+                    plain = self._plain
+                    if len(plain) >= _PLAIN_CACHE_SIZE:
+                        plain.clear()  # bounded without LRU bookkeeping, like the tag cache
+                    plain.add(value)
+                if baggage is None:
+                    baggage = {kind: value}
+                elif len(baggage) < self._fast_baggage_items:
+                    baggage[kind] = value
+                else:
+                    break
             else:
-                items = None  # read to the end
+                plain_only = True
         except (InvalidCarrierException, SpanContextCorruptedException):
             raise
-        except Exception as e:  # the carrier is foreign code: iteration, a key's lower() ...
+        except Exception as e:  # the carrier's keys are foreign: __hash__, __eq__, lower() ...
             raise _bad_carrier(carrier, e) from e
-        if items is not None:
-            rest = _chain(((key, value),), items)
-            return self._extract_items(carrier, rest, trace_value, baggage)
+        if not plain_only:
+            return self._extract_items(carrier)
 
         if trace_value is None:
             return SpanContext(None, None, None, None, baggage) if baggage else None
         # span_context_from_string inlined, unless users patched it. unhexlify is as strict as
         # the regex (no sign, space, "_", "0x" or non-ASCII digit, which int() would take);
-        # zfill pads each id to its field's width, so 24 bytes means that neither was longer
-        if (
-            type(trace_value) is str
-            and len(trace_value) <= _MAX_TRACE_HEADER
-            and span_context_from_string is _span_context_from_string
-        ):
+        # zfill pads each id to its field's width, so 24 bytes means that neither was longer.
+        # No length check first: the flags table, the 24 bytes and the parent's 16 digits
+        # bound every field, after C work linear in a header the application already holds
+        if type(trace_value) is str and span_context_from_string is _span_context_from_string:
             try:
                 trace, span, parent, flag = trace_value.split(":")
                 flags = _HEX_BYTE[flag]
@@ -714,15 +768,11 @@ class TextCodec(Codec):
             return None
         return _build_context(*ids, baggage)
 
-    def _extract_items(
-        self,
-        carrier: _Carrier,
-        items: Optional[Iterable[Any]],
-        trace_value: Any,
-        baggage: Optional[dict[str, str]],
-    ) -> Optional[SpanContext]:
-        """extract for any carrier, from ``items`` on (all of them if None) with the state the
-        dict fast path reached: also the debug id, the baggage header and values to decode."""
+    def _extract_items(self, carrier: _Carrier) -> Optional[SpanContext]:
+        """extract for any carrier: also the debug id, the baggage header, values to decode and
+        baggage beyond the dict fast path's few plain items."""
+        trace_value: Any = None
+        baggage: Optional[dict[str, str]] = None
         debug_value: Any = None
         # baggage: plain items, well inside the bounds; pending: everything, once one is not
         pending: Optional[list[tuple[_KeyKind, Any]]] = None
@@ -730,17 +780,12 @@ class TextCodec(Codec):
         fast_value_max = self._fast_value_max
         kinds = self._kinds
         try:
-            if items is None:
-                items = carrier.items() if type(carrier) is dict else _carrier_items(carrier)
+            items = carrier.items() if type(carrier) is dict else _carrier_items(carrier)
             for key, value in items:
                 if value is None:
                     continue
-                if type(key) is str:
-                    kind = kinds.get(key)
-                    if kind is None:
-                        kind = self._classify(key)
-                else:
-                    kind = self._classify(key)
+                # a foreign carrier's key may not hash: classified, not looked up
+                kind = kinds[key] if type(key) is str else kinds.__missing__(key)
                 if not kind:
                     continue
                 if kind is _TRACE:
@@ -817,32 +862,6 @@ class TextCodec(Codec):
         if not ids[0] or not ids[1]:
             return None, None, None, None
         return ids  # type: ignore[return-value]  # 4 items, as span_context_from_string's
-
-    def _classify(self, key: Any) -> _KeyKind:
-        if isinstance(key, str):
-            lowered = key.lower()
-        elif isinstance(key, (bytes, bytearray)):
-            try:
-                lowered = key.decode("utf-8").lower()
-            except UnicodeDecodeError:
-                return _OTHER
-        else:
-            return _OTHER
-        kind: _KeyKind
-        if lowered == self.trace_id_header:
-            kind = _TRACE
-        elif lowered.startswith(self.baggage_prefix):
-            kind = lowered[self.prefix_length :]
-        elif lowered == self.debug_id_header:
-            kind = _DEBUG_ID
-        elif lowered == self.baggage_header:
-            kind = _BAGGAGE_HEADER
-        else:
-            kind = _OTHER
-        kinds = self._kinds
-        if type(key) is str and len(key) <= _KEY_CACHE_MAX_LEN and len(kinds) < _KEY_CACHE_SIZE:
-            kinds[key] = kind
-        return kind
 
     def _bounded_baggage(self, values: list[tuple[_KeyKind, Any]]) -> Optional[dict[str, str]]:
         url_encoding = self.url_encoding

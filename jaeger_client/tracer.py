@@ -676,13 +676,13 @@ class Tracer(opentracing.Tracer):
             codec = None
         if codec is None:
             raise UnsupportedFormatException(format)
-        context = span_context
-        if type(context) is not SpanContext:  # exact type: no helper call on the hot path
+        if type(span_context) is not SpanContext:  # exact type: no helper call on the hot path
             context = self._context_of(span_context)
             if context is None:
                 raise ValueError(f"Expecting Jaeger SpanContext, not {type(span_context)!r}")
-        codec.inject(context, carrier)
-        context._has_children = True  # a remote child will continue from here
+            span_context = context
+        codec.inject(span_context, carrier)
+        span_context._has_children = True  # a remote child will continue from here
 
     def extract(  # type: ignore[override]  # upstream returns None for an empty carrier
         self,

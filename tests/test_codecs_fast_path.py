@@ -3,6 +3,8 @@ what the full path gives, at their boundaries too."""
 
 from __future__ import annotations
 
+from itertools import product
+from types import MappingProxyType
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -199,3 +201,146 @@ def test_baggage_of_any_type_is_injected_in_order_as_text(
     TextCodec(url_encoding=url_encoding).inject(SpanContext(1, 2, None, 1, baggage), carrier)
     assert list(carrier) == ["uber-trace-id", *(f"uberctx-{k}" for k in "a1bkde")]
     assert list(carrier.values())[1:] == expected
+
+
+_CARRIER_KEYS = st.sampled_from(
+    [
+        "uber-trace-id",
+        "Uber-Trace-Id",
+        "uberctx-a",
+        "UBERCTX-B",
+        "uberctx-" + "k" * 200,  # longer than the keys the fast path takes
+        "uberctx-",
+        "jaeger-debug-id",
+        "jaeger-baggage",
+        "x-other",
+        b"uberctx-c",
+    ]
+)
+_PLAUSIBLE_VALUES = st.sampled_from(
+    ["1:2:0:1", "abc:def:1:0", "acme", "Ab9", "a+b", "x%20y", "50%", "", "k=v, l=w"]
+)
+_ODD_VALUES = st.sampled_from(
+    ["0:0:0:0", "1:2:3", "f" * 40 + ":1:0:1", "é", "x" * 300, None, 5, b"raw"]
+)
+# mostly values a fast path takes, so that the items after them are reached too
+_CARRIER_VALUES = st.one_of(
+    _PLAUSIBLE_VALUES, _PLAUSIBLE_VALUES, _PLAUSIBLE_VALUES, _ODD_VALUES, st.text(max_size=12)
+)
+
+
+def _outcome(codec: TextCodec, carrier: Any) -> object:
+    """What extract makes of ``carrier``: the context's fields, None, or the exception's type."""
+    try:
+        context = codec.extract(carrier)
+    except Exception as e:
+        return type(e)
+    if context is None:
+        return None
+    ids = (context.trace_id, context.span_id, context.parent_id, context.flags)
+    return ids, context.baggage, context.debug_id
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_CARRIER_KEYS, _CARRIER_VALUES), max_size=8), st.booleans())
+def test_dict_fast_path_extracts_what_the_full_path_extracts(
+    items: list[tuple[Any, Any]], url_encoding: bool
+) -> None:
+    """A dict (the fast path, which starts over in the full one when it must) gives what the
+    same items give through a mapping that is not a dict (the full path only); with the
+    codec's key and value memories cold and warm."""
+    carrier = dict(items)
+    expected = _outcome(TextCodec(url_encoding=url_encoding), MappingProxyType(carrier))
+    codec = TextCodec(url_encoding=url_encoding)
+    assert _outcome(codec, carrier) == expected
+    assert _outcome(codec, carrier) == expected
+
+
+def test_remembered_plain_values_are_bounded_and_hold_no_encoded_value() -> None:
+    codec = TextCodec(url_encoding=True)
+    for i in range(codecs_module._PLAIN_CACHE_SIZE + 100):
+        context = codec.extract({"uberctx-k": f"v{i}"})
+        assert context is not None
+        assert context.baggage == {"k": f"v{i}"}
+    assert 0 < len(codec._plain) <= codecs_module._PLAIN_CACHE_SIZE
+    for _ in range(2):
+        context = codec.extract({"uberctx-k": "x%20y", "uberctx-l": "y" * 300})
+        assert context is not None
+        assert context.baggage == {"k": "x y", "l": "y" * 300}
+    assert "x%20y" not in codec._plain
+    assert "y" * 300 not in codec._plain
+
+
+_PAIR_KEYS: list[Any] = [
+    "uber-trace-id",
+    "Uber-Trace-Id",
+    "uberctx-a",
+    "UBERCTX-A",
+    "uberctx-" + "k" * 200,
+    "jaeger-debug-id",
+    "jaeger-baggage",
+    "x-other",
+    b"uberctx-c",
+]
+_PAIR_VALUES: list[Any] = [
+    "1:2:0:1",
+    "abc:def:1:0",
+    "1:2:3",
+    "f" * 40 + ":1:0:1",
+    "acme",
+    "a+b",
+    "x%20y",
+    "50%",
+    "",
+    "é",
+    "k=v",
+    "x" * 300,
+    None,
+    5,
+    b"raw",
+]
+
+
+@pytest.mark.parametrize("url_encoding", [True, False])
+def test_dict_fast_path_extracts_what_the_full_path_extracts_for_every_pair(
+    url_encoding: bool,
+) -> None:
+    """Every carrier of two items from the keys and values above (duplicate headers in other
+    cases, None, long, encoded, not text ...), cold and warm, as the full path reads it."""
+    items = list(product(_PAIR_KEYS, _PAIR_VALUES))
+    codec = TextCodec(url_encoding=url_encoding)  # warm: it has seen every carrier before
+    mismatches = []
+    for first, second in product(items, items):
+        carrier = dict([first, second])
+        expected = _outcome(TextCodec(url_encoding=url_encoding), MappingProxyType(carrier))
+        for got in (
+            _outcome(TextCodec(url_encoding=url_encoding), carrier),
+            _outcome(codec, carrier),
+        ):
+            if got != expected:
+                mismatches.append((carrier, got, expected))
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("url_encoding", [True, False])
+@pytest.mark.parametrize("count", [1, 6, 8, 10, 11, 17, 40])
+@pytest.mark.parametrize(
+    ("key_text", "value"),
+    [
+        ("k", "v" * 200),  # short items
+        ("k", "v" * 600),  # long values
+        ("k", "a b" * 300),  # long values that quote() enlarges when re-injected
+        ("日" * 250, "v" * 256),  # long UTF-8 keys
+    ],
+)
+def test_dict_fast_path_hands_many_or_large_items_to_the_full_path(
+    url_encoding: bool, count: int, key_text: str, value: str
+) -> None:
+    """Past the items and sizes the fast path takes, the full path bounds the baggage (8 KB in
+    all, re-injected), as for any mapping."""
+    carrier = {"uber-trace-id": "1:2:0:1"}
+    carrier.update({f"uberctx-{key_text}{i}": value for i in range(count)})
+    codec = TextCodec(url_encoding=url_encoding)
+    expected = _outcome(TextCodec(url_encoding=url_encoding), MappingProxyType(carrier))
+    assert _outcome(codec, carrier) == expected
+    assert _outcome(codec, carrier) == expected
