@@ -196,6 +196,7 @@ _TAG_CACHE_MAX_BYTES = 256
 # Whole tag lists and log field lists: fewer entries, larger ones (about 1 MB at most).
 _BLOCK_CACHE_MAX = 1024
 _BLOCK_CACHE_MAX_BYTES = 1024
+_NO_LIST: list[Any] = [object()]  # equal to no list of tags or fields
 _NAME_CACHE_MAX = 1024
 
 # zigzag(u - 2**64) for an unsigned id u >= 2**63 is _ZZ_NEG - (u << 1)
@@ -285,6 +286,13 @@ class CompactEncoder:
         # varint of a timestamp's zigzag >> 14: it changes every ~8 ms, so consecutive spans and
         # log records mostly share it
         self._ts_upper = -1
+        # the last cached tag list and log field list, with their blocks: consecutive spans
+        # (one endpoint's, a batch of them) mostly repeat them, and a list compare costs less
+        # than building, hashing and comparing the tuple key. Copies: a span's lists may change
+        self._last_tags: list[Any] = _NO_LIST
+        self._last_tags_block = b""
+        self._last_fields: list[Any] = _NO_LIST
+        self._last_fields_block = b""
         self._ts_suffix = b""
         self.encode_span: Callable[[Span], bytes] = (
             self._encode_span_accelerated if self.is_accelerated else self._encode_span_pure
@@ -470,12 +478,19 @@ class CompactEncoder:
         The rest of a span, the same for both encoders.
         """
         tags = span._tags
-        if tags:
+        if not tags:
+            parts.append(_EMPTY_TAGS)
+        elif tags == self._last_tags:
+            parts.append(self._last_tags_block)
+        else:
             key = tuple(tags)
             block = self._tag_block_get(key)
-            parts.append(block if block is not None else self._tags_block(key))
-        else:
-            parts.append(_EMPTY_TAGS)
+            if block is None:
+                block = self._tags_block(key)
+            else:
+                self._last_tags = list(key)
+                self._last_tags_block = block
+            parts.append(block)
         logs = span._logs
         if not logs:
             parts.append(_EMPTY_LOGS_AND_STOP)
@@ -496,9 +511,17 @@ class CompactEncoder:
                 parts.append(_FIELD_I64_1 + _CHUNK[z & 0x3FFF] + self._ts_suffix)
             else:
                 parts.append(_FIELD_I64_1 + _zigzag64(z >> 1))
+            if fields == self._last_fields:
+                parts.append(self._last_fields_block)
+                continue
             key = tuple(fields)
             block = self._field_block_get(key)
-            parts.append(block if block is not None else self._fields_block(key))
+            if block is None:
+                block = self._fields_block(key)
+            else:
+                self._last_fields = list(key)
+                self._last_fields_block = block
+            parts.append(block)
         parts.append(_STOP)
         return b"".join(parts)
 

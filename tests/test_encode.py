@@ -515,3 +515,26 @@ def test_list_and_name_caches_are_bounded() -> None:
         assert len(enc._names) <= _encode._NAME_CACHE_MAX
         assert enc.is_accelerated or enc._names  # the C path writes names with the ids
         assert tuple(big._tags) not in enc._tag_blocks
+
+
+def test_repeated_tag_and_field_lists_encode_like_thrift_in_any_order() -> None:
+    """The encoder remembers the last tag list and field list it found cached: repeats,
+    alternations and lists changed in place after encoding all encode as thrift does."""
+    tracer, reporter = make_tracer()
+    for value in ["a", "a", "b", "a", "a", "b", "b", "c", "a", "a"]:
+        span = tracer.start_span("op")
+        span.set_tag("k", value)
+        span.set_tag("n", 1)
+        span.log_kv({"event": value})
+        span.log_kv({"event": value})
+        span.finish()
+    spans = reporter.get_spans()
+    encs = encoders()
+    for span in spans:
+        assert_encodes_like_thrift(span, encs)
+    # change every span's lists in place (whichever the encoders remember), then again
+    for span in spans:
+        span._tags[0] = ("k", _values.STRING, "changed")
+        span._logs[0][1][0] = ("event", _values.STRING, "changed")
+    for span in spans:
+        assert_encodes_like_thrift(span, encs)
