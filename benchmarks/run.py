@@ -82,7 +82,9 @@ SCENARIO_LIST = [
         {"kind": "null", "sampled": True, "n": 5000, "rounds": 5},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
-        repeats=5,  # short CPU-bound cells: two more processes cost seconds and steady the median
+        # short CPU-bound cells: a process's speed on this VM varies up to 1.8x (benchmarks/README,
+        # run F); more processes cost seconds and steady the median
+        repeats=9,
     ),
     Scenario(
         "span_unsampled",
@@ -91,7 +93,7 @@ SCENARIO_LIST = [
         {"kind": "null", "sampled": False, "n": 5000, "rounds": 5},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
-        repeats=5,
+        repeats=9,
     ),
     Scenario(
         "span_udp",
@@ -101,7 +103,7 @@ SCENARIO_LIST = [
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
         impls=("upstream", "ours"),
-        repeats=5,
+        repeats=9,
     ),
     Scenario(
         "tree",
@@ -110,7 +112,7 @@ SCENARIO_LIST = [
         {"n": 500, "rounds": 5},
         {"n": 20, "rounds": 1},
         [Metric("us_per_tree", "µs/tree")],
-        repeats=5,
+        repeats=9,
     ),
     Scenario(
         "propagation",
@@ -119,7 +121,7 @@ SCENARIO_LIST = [
         {"n": 5000, "rounds": 5},
         {"n": 100, "rounds": 1},
         [Metric("us_per_pair", "µs/pair")],
-        repeats=5,
+        repeats=9,
     ),
     Scenario(
         "burst",
