@@ -672,7 +672,7 @@ class Tracer(opentracing.Tracer):
         # a subscript, not .get(): no method call on the hot path; None stays "unsupported"
         try:
             codec = self.codecs[format]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable format
             codec = None
         if codec is None:
             raise UnsupportedFormatException(format)
@@ -692,7 +692,7 @@ class Tracer(opentracing.Tracer):
         """Read a SpanContext from ``carrier``; None when the carrier holds none."""
         try:
             codec = self.codecs[format]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable format
             codec = None
         if codec is None:
             raise UnsupportedFormatException(format)

@@ -570,13 +570,23 @@ def test_span_context_decoding_errors_are_counted_and_raised() -> None:
 # ---- propagation ---------------------------------------------------------------------------------
 
 
-def test_unknown_format_raises_unsupported_format() -> None:
+@pytest.mark.parametrize("fmt", ["nope", ["an", "unhashable", "format"], {}])
+def test_unknown_format_raises_unsupported_format(fmt: Any) -> None:
     tracer = make_tracer()
     span = tracer.start_span("op")
     with pytest.raises(UnsupportedFormatException):
-        tracer.inject(span.context, "nope", {})
+        tracer.inject(span.context, fmt, {})
     with pytest.raises(UnsupportedFormatException):
-        tracer.extract("nope", {})
+        tracer.extract(fmt, {})
+
+
+def test_a_format_mapped_to_none_is_unsupported() -> None:
+    tracer = make_tracer(extra_codecs={Format.BINARY: None})
+    span = tracer.start_span("op")
+    with pytest.raises(UnsupportedFormatException):
+        tracer.inject(span.context, Format.BINARY, bytearray())
+    with pytest.raises(UnsupportedFormatException):
+        tracer.extract(Format.BINARY, bytearray())
 
 
 def test_inject_accepts_a_span_and_rejects_foreign_contexts() -> None:
