@@ -117,8 +117,11 @@ _BINARY_HEADER = struct.Struct(">QQQQBI")
 _U32 = struct.Struct(">I")
 _MIN_BINARY_ITEM = 2 * _U32.size  # an item with an empty key and value
 
-_from_bytes = int.from_bytes
 _new = object.__new__
+# an uber-trace-id's ids, zero-padded to their widths and unhexlified: trace high and low, span
+# (and parent); one C call, and it raises struct.error unless each id fitted its width
+_unpack_ids = struct.Struct(">QQQ").unpack
+_unpack_ids_parent = struct.Struct(">QQQQ").unpack
 _MAX_TRACE_HEADER = len("0" * 32 + ":" + "0" * 16 + ":" + "0" * 16 + ":00")
 # a longer %-encoded uber-trace-id cannot decode (3:1 at most) to a valid one: don't unquote it
 _MAX_QUOTED_TRACE_HEADER = 3 * _MAX_TRACE_HEADER
@@ -177,6 +180,26 @@ class _QuotedValues(dict[str, str]):
         if len(value) <= _FAST_BAGGAGE_VALUE and len(self) < _QUOTED_CACHE_SIZE:
             self[value] = text
         return text
+
+
+class _HeaderNames(dict[str, str]):
+    """Baggage key -> its header name (``prefix + key``), as inject writes it: keys repeat, so
+    short ones are remembered (up to ``_KEY_CACHE_SIZE``), their hash with them.
+    ``names[key]`` raises ``TypeError`` for a key that is not a ``str``."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, key: str) -> str:
+        if type(key) is not str:
+            raise TypeError(f"not a str: {type(key).__name__}")
+        name = self.prefix + key
+        if len(key) <= _KEY_CACHE_MAX_LEN and len(self) < _KEY_CACHE_SIZE:
+            self[key] = name
+        return name
 
 
 class _KeyKinds(dict[Any, _KeyKind]):
@@ -594,6 +617,8 @@ class TextCodec(Codec):
         self._plain: set[str] = set()
         # baggage value -> as injected with url_encoding: quoted[value], remembered when short
         self._quoted = _QuotedValues()
+        # baggage key -> its header name: names[key], remembered when short
+        self._names = _HeaderNames(self.baggage_prefix)
 
     # -- inject
 
@@ -628,12 +653,12 @@ class TextCodec(Codec):
         if not baggage:
             return
         # _inject_baggage inlined for plain str items (a call costs ~500 instructions on 3.11)
-        prefix = self.baggage_prefix
+        names = self._names
         if self.url_encoding:
             quoted = self._quoted
             try:
                 for key, value in baggage.items():
-                    carrier[prefix + key] = quoted[value]
+                    carrier[names[key]] = quoted[value]
             except Exception:  # a key or value not a str (TypeError, or its own hash): all again
                 self._inject_baggage(baggage, carrier)
         else:
@@ -641,7 +666,7 @@ class TextCodec(Codec):
                 if type(key) is not str or type(value) is not str:
                     self._inject_baggage({key: value}, carrier)
                     continue
-                carrier[prefix + key] = value
+                carrier[names[key]] = value
 
     def _inject_baggage(self, baggage: Mapping[Any, Any], carrier: dict[str, Any]) -> None:
         """One ``{prefix}{key}`` header per item, the value url-encoded in HTTP mode."""
@@ -731,38 +756,38 @@ class TextCodec(Codec):
             return SpanContext(None, None, None, None, baggage) if baggage else None
         # span_context_from_string inlined, unless users patched it. unhexlify is as strict as
         # the regex (no sign, space, "_", "0x" or non-ASCII digit, which int() would take);
-        # zfill pads each id to its field's width, so 24 bytes means that neither was longer.
-        # No length check first: the flags table, the 24 bytes and the parent's 16 digits
-        # bound every field, after C work linear in a header the application already holds
+        # zfill pads each id to its field's width, so the unpack's exact length means that none
+        # was longer. No length check first: the flags table and the unpack bound every field,
+        # after C work linear in a header the application already holds
         if type(trace_value) is str and span_context_from_string is _span_context_from_string:
             try:
                 trace, span, parent, flag = trace_value.split(":")
                 flags = _HEX_BYTE[flag]
-                raw = _unhexlify(trace.zfill(32) + span.zfill(16))
-                if len(raw) == 24:
-                    both = _from_bytes(raw, "big")
-                    trace_id = both >> 64
-                    span_id = both & MAX_ID
-                    if trace_id and span_id:
-                        if parent == "0":
-                            parent_id = None
-                        elif parent and len(parent) <= 16:
-                            parent_id = _from_bytes(_unhexlify(parent.zfill(16)), "big") or None
-                        else:
-                            raise ValueError(parent)  # empty or too long: see below
-                        # span_context._build inlined (its call costs ~600 instructions on
-                        # 3.11, a quarter of the build): keep in step with SpanContext.__init__
-                        context: SpanContext = _new(SpanContext)
-                        context.trace_id = trace_id
-                        context.span_id = span_id
-                        context.parent_id = parent_id
-                        context.flags = flags
-                        context._baggage = baggage or _EMPTY_BAGGAGE
-                        context._debug_id = None
-                        context._trace_state = None
-                        return context
-            except (KeyError, ValueError):  # binascii.Error is a ValueError
-                pass  # not 4 fields, flags or an id not hex: the full path says why
+                if parent == "0":  # a root's context
+                    high, low, span_id = _unpack_ids(_unhexlify(trace.zfill(32) + span.zfill(16)))
+                    parent_id = None
+                elif parent:  # an empty one would pad to 0: the full path rejects it
+                    high, low, span_id, parent_id = _unpack_ids_parent(
+                        _unhexlify(trace.zfill(32) + span.zfill(16) + parent.zfill(16))
+                    )
+                    parent_id = parent_id or None
+                else:
+                    raise ValueError(parent)
+                trace_id = high << 64 | low if high else low
+                if trace_id and span_id:
+                    # span_context._build inlined (its call costs ~600 instructions on
+                    # 3.11, a quarter of the build): keep in step with SpanContext.__init__
+                    context: SpanContext = _new(SpanContext)
+                    context.trace_id = trace_id
+                    context.span_id = span_id
+                    context.parent_id = parent_id
+                    context.flags = flags
+                    context._baggage = baggage or _EMPTY_BAGGAGE
+                    context._debug_id = None
+                    context._trace_state = None
+                    return context
+            except (KeyError, ValueError, struct.error):  # binascii.Error is a ValueError
+                pass  # not 4 fields, flags or an id not hex or too long: the full path says why
         ids = self._trace_ids(trace_value)
         if not ids[0] and not baggage:
             return None

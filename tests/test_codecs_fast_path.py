@@ -74,6 +74,20 @@ def test_trace_header_fast_path_matches_span_context_from_string(value: str) -> 
         "1:2:-0:1",
         "\u0661:2:0:1",  # an Arabic-Indic digit, which int() would read as 1
         "g:2:0:1",
+        # a child's context: the parent is unpacked with the ids
+        "1:2:3:1",
+        "1:2:" + "f" * 16 + ":1",
+        "f" * 32 + ":2:0003:1",
+        "1:2:ABC:1",
+        "1:2: 3:1",
+        "1:2:3 :1",
+        "1:2:g:1",
+        "1:2:0x3:1",
+        "1:2:\u0663:1",
+        "1" * 33 + ":2:3:1",
+        "1:" + "2" * 17 + ":3:1",
+        "0:2:3:1",
+        "1:0:3:1",
     ],
 )
 def test_trace_header_edge_cases_match_span_context_from_string(value: str) -> None:
@@ -149,6 +163,22 @@ def test_remembered_quoted_values_are_bounded() -> None:
     assert _inject(codec, SpanContext(1, 2, None, 1, {"k": "v 600"})) == {
         "uber-trace-id": "1:2:0:1",
         "uberctx-k": "v%20600",
+    }
+
+
+@pytest.mark.parametrize("url_encoding", [True, False])
+def test_remembered_header_names_are_bounded_and_short(url_encoding: bool) -> None:
+    codec = TextCodec(url_encoding=url_encoding)
+    for i in range(codecs_module._KEY_CACHE_SIZE + 100):
+        _inject(codec, SpanContext(1, 2, None, 1, {f"k{i}": "v"}))
+    long_key = "k" * (codecs_module._KEY_CACHE_MAX_LEN + 1)
+    assert _inject(codec, SpanContext(1, 2, None, 1, {long_key: "v"}))["uberctx-" + long_key] == "v"
+    assert len(codec._names) == codecs_module._KEY_CACHE_SIZE
+    assert long_key not in codec._names
+    assert _inject(codec, SpanContext(1, 2, None, 1, {"k600": "v", "k1": "w"})) == {
+        "uber-trace-id": "1:2:0:1",
+        "uberctx-k600": "v",
+        "uberctx-k1": "w",
     }
 
 
