@@ -79,18 +79,19 @@ SCENARIO_LIST = [
         "span_sampled",
         "sampled span, discarding reporter",
         "span_cost.py",
-        {"kind": "null", "sampled": True, "n": 5000, "rounds": 5},
+        {"kind": "null", "sampled": True, "n": 1000, "rounds": 20, "seconds": 1.0},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
-        # short CPU-bound cells: a process's speed on this VM varies up to 1.8x (benchmarks/README,
-        # run F); more processes cost seconds and steady the median
+        # short CPU-bound cells: this VM's speed varies up to 1.8x in phases of 100 ms or more
+        # (benchmarks/README): short rounds for a second, a process's fastest (_common.fastest),
+        # and more processes cost seconds and steady the median
         repeats=9,
     ),
     Scenario(
         "span_unsampled",
         "unsampled span",
         "span_cost.py",
-        {"kind": "null", "sampled": False, "n": 5000, "rounds": 5},
+        {"kind": "null", "sampled": False, "n": 1000, "rounds": 20, "seconds": 1.0},
         {"n": 200, "rounds": 1},
         [Metric("us_per_span", "µs/span")],
         repeats=9,
@@ -109,7 +110,7 @@ SCENARIO_LIST = [
         "tree",
         "root + 10 active children",
         "tree.py",
-        {"n": 500, "rounds": 5},
+        {"n": 100, "rounds": 20, "seconds": 1.0},
         {"n": 20, "rounds": 1},
         [Metric("us_per_tree", "µs/tree")],
         repeats=9,
@@ -118,7 +119,7 @@ SCENARIO_LIST = [
         "propagation",
         "inject + extract (HTTP headers)",
         "propagation.py",
-        {"n": 5000, "rounds": 5},
+        {"n": 1000, "rounds": 20, "seconds": 1.0},
         {"n": 100, "rounds": 1},
         [Metric("us_per_pair", "µs/pair")],
         repeats=9,
@@ -716,7 +717,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(
         f"{'smoke run' if args.smoke else f'{repeats} processes per cell'}"
         f"{'' if args.smoke else own_repeats(scenarios)}, medians "
-        f"[min{DASH}max], {elapsed:.0f} s in all\n"
+        f"[min{DASH}max] over processes, {elapsed:.0f} s in all; a process's figure in the "
+        "span (discarding reporter), tree and inject + extract cells is its fastest of its "
+        "rounds\n"
     )
     for line in build_table(results, impls, args.smoke):
         print(line)

@@ -53,17 +53,22 @@ def one_span(tracer: Any) -> None:
     span.finish()
 
 
-def per_op_us(fn: Callable[[], None], n: int, rounds: int) -> list[float]:
-    """Run ``fn`` n times per round after one warm-up round; return µs per call for each round."""
+def per_op_us(fn: Callable[[], None], n: int, rounds: int, seconds: float = 0.0) -> list[float]:
+    """Run ``fn`` n times per round after one warm-up round; return µs per call for each round.
+
+    At least ``rounds`` rounds, and more until ``seconds`` have passed since the first.
+    """
     loop = range(n)
     for _ in range(min(n, 1000)):
         fn()
-    results = []
-    for _ in range(rounds):
-        start = time.perf_counter()
+    results: list[float] = []
+    perf = time.perf_counter
+    until = perf() + seconds
+    while len(results) < rounds or perf() < until:
+        start = perf()
         for _ in loop:
             fn()
-        results.append((time.perf_counter() - start) / n * 1e6)
+        results.append((perf() - start) / n * 1e6)
     return results
 
 
@@ -74,6 +79,19 @@ def free_udp_port() -> int:
     port = int(s.getsockname()[1])
     s.close()
     return port
+
+
+def fastest(rounds: list[float]) -> float:
+    """A CPU-bound cell's figure for one process: its fastest round (timeit's convention).
+
+    This VM's CPU alternates between phases about 1.6x apart that last 100 ms or more
+    (benchmarks/README, "Per-process machine speed"), so the median of a few long rounds lands
+    in whichever phase the process happened to run. Short rounds for a second or more (long
+    enough to meet a fast phase), and the fastest of them, give the code's own cost; the driver
+    still takes the median over processes. Used only where
+    no background thread shares the process (a slow round there may be the reporter's work).
+    """
+    return float(min(rounds))
 
 
 def rss_bytes() -> int:
