@@ -30,6 +30,9 @@ _SAMPLING_PRIORITY = ext_tags.SAMPLING_PRIORITY
 _SPAN_KIND = ext_tags.SPAN_KIND
 _RPC_KINDS = (ext_tags.SPAN_KIND_RPC_CLIENT, ext_tags.SPAN_KIND_RPC_SERVER)
 _STRING = _values.STRING
+_SHARED_STR_TAGS = _values.SHARED_STR_TAGS
+_SHARED_INT_TAGS = _values.SHARED_INT_TAGS
+_share_tag = _values.share_tag
 _BOOL = _values.BOOL
 _LONG = _values.LONG
 _DOUBLE = _values.DOUBLE
@@ -239,12 +242,19 @@ class Span(opentracing.Span):
             if not flags & SAMPLED_FLAG:
                 return self
         t = type(value)
+        # shared tuples for repeated tags (see _values.share_tag)
         if t is str and value.isascii() and len(value) <= max_length:
-            tag: _values.TagTuple = (key, _STRING, value)
+            try:
+                tag: _values.TagTuple = _SHARED_STR_TAGS[key][value]
+            except KeyError:
+                tag = _share_tag(_SHARED_STR_TAGS, key, _STRING, value)
         elif t is bool:
             tag = (key, _BOOL, value)
         elif t is int and _I64_MIN <= value <= _I64_MAX:
-            tag = (key, _LONG, value)
+            try:
+                tag = _SHARED_INT_TAGS[key][value]
+            except KeyError:
+                tag = _share_tag(_SHARED_INT_TAGS, key, _LONG, value)
         elif t is float:
             tag = (key, _DOUBLE, value)
         else:
@@ -343,7 +353,10 @@ class Span(opentracing.Span):
                         and len(key) <= max_length
                         and len(value) <= max_length
                     ):
-                        fields.append((key, _STRING, value))
+                        try:
+                            fields.append(_SHARED_STR_TAGS[key][value])
+                        except KeyError:
+                            fields.append(_share_tag(_SHARED_STR_TAGS, key, _STRING, value))
                     else:
                         fields = _make_fields(
                             key_values.items(), max_length, tracer.max_traceback_length
