@@ -45,9 +45,10 @@ TagTuple = tuple[str, int, Any]
 # specialised subscripts: ``table[key][value]``; a miss raises KeyError and ``share_tag`` fills
 # it. Bounded: at most _SHARED_TAG_KEYS keys per table (cleared when full) and
 # _SHARED_TAG_VALUES values per key, each at most _SHARED_TAG_VALUE_LEN long; past that a key's
-# values are no longer shared (``_Unshared`` makes each tuple, without raising).
+# values are no longer shared (``_Unshared`` makes each tuple, without raising). At the very
+# most about 1.5 MB for both tables; a few KB for the usual handful of repeated tags.
 _SHARED_TAG_KEYS = 256
-_SHARED_TAG_VALUES = 32
+_SHARED_TAG_VALUES = 16
 _SHARED_TAG_VALUE_LEN = 64
 SharedTags = dict[str, dict[Any, TagTuple]]
 
