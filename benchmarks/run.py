@@ -221,8 +221,10 @@ SCENARIO_LIST = [
         [
             Metric("rss_growth_kb", "RSS growth after close, KB", "{:,.0f}", ratio=False),
             Metric("rss_during_kb", "RSS growth before close, KB", "{:,.0f}", ratio=False),
+            Metric("blocks_growth", "allocated blocks growth after close", "{:,.0f}", False),
         ],
-        repeats=1,
+        # RSS moves by a megabyte or two between runs (rss.py): the median of 3
+        repeats=3,
         impl_params={"upstream": {"n": 200000}, "otel": {"n": 200000}},
     ),
     Scenario(
@@ -242,7 +244,7 @@ SCENARIO_LIST = [
         "encode_fast",
         "encode 50-span batch, C extension",
         "encode_cost.py",
-        {"n": 50, "rounds": 100},
+        {"n": 50, "rounds": 20, "seconds": 1.0},
         {"n": 10, "rounds": 3},
         [
             Metric("us_per_span", "µs/span"),
@@ -258,7 +260,7 @@ SCENARIO_LIST = [
         "encode_pure",
         "encode 50-span batch, pure Python",
         "encode_cost.py",
-        {"n": 50, "rounds": 30},
+        {"n": 50, "rounds": 10, "seconds": 1.0},
         {"n": 10, "rounds": 3},
         [Metric("us_per_span", "µs/span")],
         impls=("upstream", "ours"),
@@ -320,7 +322,18 @@ TARGETS = [
         0.01,
         gate=False,
     ),
-    Target("RSS growth over 1M spans < 1 MB after close", "rss", "rss_growth_kb", "max_le", 1024.0),
+    # median of 3 processes: RSS moves by a megabyte or two with the queue's high-water (rss.py)
+    Target(
+        "RSS growth over 1M spans < 1 MB after close", "rss", "rss_growth_kb", "median_le", 1024.0
+    ),
+    Target(
+        "allocated blocks growth over 1M spans ≤ 1,000 after close (no leak)",
+        "rss",
+        "blocks_growth",
+        "median_le",
+        1000.0,
+        gate=False,
+    ),
     Target(
         "encode ≤ 2 µs/span with the C extension", "encode_fast", "us_per_span", "median_le", 2.0
     ),
