@@ -85,7 +85,7 @@ def fastest(rounds: list[float]) -> float:
     """A CPU-bound cell's figure for one process: its fastest round (timeit's convention).
 
     This VM's CPU alternates between phases about 1.6x apart that last 100 ms or more
-    (benchmarks/README, "Per-process machine speed"), so the median of a few long rounds lands
+    (benchmarks/README, "How it measures"), so the median of a few long rounds lands
     in whichever phase the process happened to run. Short rounds for a second or more (long
     enough to meet a fast phase), and the fastest of them, give the code's own cost; the driver
     still takes the median over processes. Used only where
