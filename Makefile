@@ -51,7 +51,7 @@ crossdock: $(STAMP) $(NODE_STAMP)
 	$(PY) -m crossdock.driver
 
 # Benchmarks against upstream jaeger-client 4.8.0 and the OTel SDK (benchmarks/README.md).
-# The first run installs both from PyPI into .bench/; a full run takes about 7 minutes.
+# The first run installs both from PyPI into .bench/; a full run takes about 17 minutes.
 # valgrind counts instructions for the instructions scenario (n/a without it): from Debian's apt.
 bench: $(STAMP)
 	@command -v valgrind > /dev/null || (apt-get update -qq && apt-get install -y -qq valgrind) \
