@@ -42,29 +42,17 @@ TagTuple = tuple[str, int, Any]
 # and a tuple made once and kept is one allocation less per tag, and one object less for the
 # garbage collector to count and traverse while the span waits in the reporter's queue (in a
 # burst that is most of the application thread's extra cost). Plain dicts, so that a hit is two
-# specialised subscripts: ``table[key][value]``; a miss raises KeyError and ``share_tag`` fills
-# it. Bounded: at most _SHARED_TAG_KEYS keys per table (cleared when full) and
-# _SHARED_TAG_VALUES values per key, each at most _SHARED_TAG_VALUE_LEN long; past that a key's
-# values are no longer shared (``_Unshared`` makes each tuple, without raising). At the very
-# most about 1.5 MB for both tables; a few KB for the usual handful of repeated tags.
+# specialised subscripts, ``table[key][value]``, and a miss (a KeyError) goes to ``share_tag``.
+# Bounded: at most _SHARED_TAG_KEYS keys per table (cleared when full) and _SHARED_TAG_VALUES
+# values per key, each at most _SHARED_TAG_VALUE_LEN long. A key with more values, or a longer
+# one, maps to UNSHARED from then on, and its callers make each tuple themselves (no miss, no
+# exception: ids and URLs cost what they cost before). At the very most about 1 MB for both
+# tables; a few KB for the usual handful of repeated tags.
 _SHARED_TAG_KEYS = 256
 _SHARED_TAG_VALUES = 16
 _SHARED_TAG_VALUE_LEN = 64
 SharedTags = dict[str, dict[Any, TagTuple]]
-
-
-class _Unshared(dict[Any, TagTuple]):
-    """A key with too many values to share: ``unshared[value]`` makes a new tuple each time."""
-
-    __slots__ = ("key", "vtype")
-
-    def __init__(self, key: str, vtype: int) -> None:
-        super().__init__()
-        self.key = key
-        self.vtype = vtype
-
-    def __missing__(self, value: Any) -> TagTuple:
-        return (self.key, self.vtype, value)
+UNSHARED: dict[Any, TagTuple] = {}  # a table's value for a key not shared; compared by identity
 
 
 def share_tag(table: SharedTags, key: str, vtype: int, value: Any) -> TagTuple:
@@ -75,17 +63,21 @@ def share_tag(table: SharedTags, key: str, vtype: int, value: Any) -> TagTuple:
         if len(table) >= _SHARED_TAG_KEYS:
             table.clear()  # bounded without LRU bookkeeping; refills with what is common
         values = table[key] = {}
-    if type(values) is _Unshared:
+    elif values is UNSHARED:
         return tag
-    if len(values) >= _SHARED_TAG_VALUES:
-        table[key] = _Unshared(key, vtype)
-    elif vtype != STRING or len(value) <= _SHARED_TAG_VALUE_LEN:
+    if len(values) >= _SHARED_TAG_VALUES or (
+        vtype == STRING and len(value) > _SHARED_TAG_VALUE_LEN
+    ):
+        table[key] = UNSHARED
+    else:
         values[value] = tag
     return tag
 
 
 # Callers check the value's exact type (a bool is not an int here: True == 1 as a dict key),
-# that a str is ASCII, and the tracer's length limit, before they look a tag up.
+# that a str is ASCII, and the tracer's length limit, before they look a tag up:
+#     values = table[key]; tag = values[value] if values is not UNSHARED else (key, t, value)
+# with a KeyError from either subscript sent to share_tag.
 SHARED_STR_TAGS: SharedTags = {}
 SHARED_INT_TAGS: SharedTags = {}
 

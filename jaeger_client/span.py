@@ -33,6 +33,7 @@ _STRING = _values.STRING
 _SHARED_STR_TAGS = _values.SHARED_STR_TAGS
 _SHARED_INT_TAGS = _values.SHARED_INT_TAGS
 _share_tag = _values.share_tag
+_UNSHARED = _values.UNSHARED
 _BOOL = _values.BOOL
 _LONG = _values.LONG
 _DOUBLE = _values.DOUBLE
@@ -245,14 +246,18 @@ class Span(opentracing.Span):
         # shared tuples for repeated tags (see _values.share_tag)
         if t is str and value.isascii() and len(value) <= max_length:
             try:
-                tag: _values.TagTuple = _SHARED_STR_TAGS[key][value]
+                values = _SHARED_STR_TAGS[key]
+                tag: _values.TagTuple = (
+                    values[value] if values is not _UNSHARED else (key, _STRING, value)
+                )
             except KeyError:
                 tag = _share_tag(_SHARED_STR_TAGS, key, _STRING, value)
         elif t is bool:
             tag = (key, _BOOL, value)
         elif t is int and _I64_MIN <= value <= _I64_MAX:
             try:
-                tag = _SHARED_INT_TAGS[key][value]
+                values = _SHARED_INT_TAGS[key]
+                tag = values[value] if values is not _UNSHARED else (key, _LONG, value)
             except KeyError:
                 tag = _share_tag(_SHARED_INT_TAGS, key, _LONG, value)
         elif t is float:
@@ -354,7 +359,10 @@ class Span(opentracing.Span):
                         and len(value) <= max_length
                     ):
                         try:
-                            fields.append(_SHARED_STR_TAGS[key][value])
+                            values = _SHARED_STR_TAGS[key]
+                            fields.append(
+                                values[value] if values is not _UNSHARED else (key, _STRING, value)
+                            )
                         except KeyError:
                             fields.append(_share_tag(_SHARED_STR_TAGS, key, _STRING, value))
                     else:

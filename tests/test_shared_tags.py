@@ -83,9 +83,9 @@ def test_a_key_with_many_values_stops_being_shared_and_stays_correct() -> None:
     for i in range(3 * n):
         assert _tags(tracer, ("http.url", f"/item/{i}")) == [("http.url", STRING, f"/item/{i}")]
         assert _tags(tracer, ("n", i)) == [("n", LONG, i)]
-    assert type(_values.SHARED_STR_TAGS["http.url"]) is _values._Unshared
-    assert type(_values.SHARED_INT_TAGS["n"]) is _values._Unshared
-    assert not _values.SHARED_STR_TAGS["http.url"]  # holds nothing
+    assert _values.SHARED_STR_TAGS["http.url"] is _values.UNSHARED
+    assert _values.SHARED_INT_TAGS["n"] is _values.UNSHARED
+    assert not _values.UNSHARED  # holds nothing
     first = _tags(tracer, ("http.url", "/again"))
     assert first == [("http.url", STRING, "/again")]
     assert first[0] is not _tags(tracer, ("http.url", "/again"))[0]
@@ -95,7 +95,9 @@ def test_tables_are_bounded() -> None:
     tracer = _tracer()
     long_value = "v" * (_values._SHARED_TAG_VALUE_LEN + 1)
     assert _tags(tracer, ("k", long_value)) == [("k", STRING, long_value)]
-    assert long_value not in _values.SHARED_STR_TAGS["k"]
+    assert _values.SHARED_STR_TAGS["k"] is _values.UNSHARED  # long values: ids, URLs
+    assert _tags(tracer, ("k", "short")) == [("k", STRING, "short")]
+    assert not _values.UNSHARED
     for i in range(_values._SHARED_TAG_KEYS + 10):
         assert _tags(tracer, (f"key{i}", "v")) == [(f"key{i}", STRING, "v")]
         assert len(_values.SHARED_STR_TAGS) <= _values._SHARED_TAG_KEYS
