@@ -94,6 +94,20 @@ def fastest(rounds: list[float]) -> float:
     return float(min(rounds))
 
 
+def timed_cell(
+    fn: Callable[[], None], p: dict[str, Any], metric: str, *, fastest_round: bool = True
+) -> dict[str, Any]:
+    """``per_op_us`` with the cell's ``n``, ``rounds`` and ``seconds``: ``metric`` is the
+    process's figure (its fastest round, or the median round where a background thread shares
+    the process), with the median round and every round beside it."""
+    rounds = per_op_us(fn, p["n"], p["rounds"], p.get("seconds", 0.0))
+    return {
+        metric: fastest(rounds) if fastest_round else median(rounds),
+        "median_round": median(rounds),
+        "rounds": rounds,
+    }
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -22,7 +22,6 @@ Run with ``BENCH_NO_FASTBINARY=1`` to hide thrift's C extension.
 from __future__ import annotations
 
 import socket
-import time
 from typing import Any, Callable, Optional
 
 import _common
@@ -104,17 +103,10 @@ def c_reference(spans: list[Any], rounds: int, seconds: float = 0.0) -> Optional
 def best_us_per_span(
     fn: Callable[[], Any], rounds: int, n: int, seconds: float = 0.0
 ) -> tuple[float, list[float]]:
-    """The fastest of at least 3 runs of ``rounds`` calls, and more runs until ``seconds`` have
-    passed (long enough to meet one of the VM's fast phases: see ``_common.fastest``)."""
-    results: list[float] = []
-    perf = time.perf_counter
-    until = perf() + seconds
-    while len(results) < 3 or perf() < until:
-        start = perf()
-        for _ in range(rounds):
-            fn()
-        results.append((perf() - start) / (rounds * n) * 1e6)
-    return min(results), results
+    """The fastest of at least 3 runs of ``rounds`` calls of ``fn`` (each encoding ``n`` spans),
+    and more runs until ``seconds`` have passed (see ``_common.fastest``); µs per span."""
+    runs = [us / n for us in _common.per_op_us(fn, rounds, 3, seconds)]
+    return _common.fastest(runs), runs
 
 
 def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:

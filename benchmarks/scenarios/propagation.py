@@ -36,15 +36,10 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     extracted = tracer.extract(Format.HTTP_HEADERS, carrier)
     if extracted is None:
         raise RuntimeError(f"extract returned None for {carrier!r}")
-    rounds = _common.per_op_us(round_trip, p["n"], p["rounds"], p.get("seconds", 0.0))
+    metrics = _common.timed_cell(round_trip, p, "us_per_pair")
     span.finish()
     impl.close(tracer)
-    return {
-        "us_per_pair": _common.fastest(rounds),
-        "median_round": _common.median(rounds),
-        "rounds": rounds,
-        "headers": sorted(carrier),
-    }
+    return {**metrics, "headers": sorted(carrier)}
 
 
 if __name__ == "__main__":

@@ -19,17 +19,14 @@ def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     sink = _common.SinkClient() if p["kind"] == "udp" else None
     try:
         tracer = impl.tracer(p["kind"], sampled=p["sampled"], port=sink.port if sink else 0)
-        rounds = _common.per_op_us(
-            lambda: _common.one_span(tracer), p["n"], p["rounds"], p.get("seconds", 0.0)
+        # with the UDP reporter a slow round may be the reporter's work: the median keeps it
+        metrics = _common.timed_cell(
+            lambda: _common.one_span(tracer),
+            p,
+            "us_per_span",
+            fastest_round=p["kind"] == "null",
         )
         impl.close(tracer)
-        # with the UDP reporter a slow round may be the reporter's work: the median keeps it
-        figure = _common.fastest(rounds) if p["kind"] == "null" else _common.median(rounds)
-        metrics: dict[str, Any] = {
-            "us_per_span": figure,
-            "median_round": _common.median(rounds),
-            "rounds": rounds,
-        }
         if sink:
             metrics["delivered"] = sink.stats(quiet=0.3)["spans"]
         return metrics

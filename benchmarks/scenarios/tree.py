@@ -19,13 +19,9 @@ def one_tree(tracer: Any) -> None:
 
 def body(impl: _common.Impl, p: dict[str, Any]) -> dict[str, Any]:
     tracer = impl.tracer("null")
-    rounds = _common.per_op_us(lambda: one_tree(tracer), p["n"], p["rounds"], p.get("seconds", 0.0))
+    metrics = _common.timed_cell(lambda: one_tree(tracer), p, "us_per_tree")
     impl.close(tracer)
-    return {
-        "us_per_tree": _common.fastest(rounds),
-        "median_round": _common.median(rounds),
-        "rounds": rounds,
-    }
+    return metrics
 
 
 if __name__ == "__main__":
