@@ -308,10 +308,13 @@ def test_an_oversize_span_is_dropped_alone_and_packets_stay_within_bounds(
     log_lines = oversize_log_lines(caplog)
     # then fill whole datagrams: the byte budget, not the span count, cuts them
     agent_packets_before = len(agent.packets)
-    for i in range(scaled(300, 2000)):
+    fills = scaled(300, 2000)
+    for i in range(fills):
         big_span(tracer, f"fill-{i}", 4, 200 + (i * 37) % 800)
     assert tracer.flush(DEADLINE)
     tracer.close().result(DEADLINE)
+    # sent is not yet received: the agent's thread may still be reading the last datagrams
+    assert len(agent.wait_for_spans(len(others) + fills, DEADLINE)) == len(others) + fills
     sizes = [len(p) for p in agent.packets]
     overheads = []
     for packet in agent.packets[agent_packets_before:]:
