@@ -6,12 +6,17 @@ resolves on its worker thread, connects, and bounds datagram sizes.
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Optional
 
 from thrift.transport.TTransport import TTransportBase
 
+from .constants import LOGGER_NAME
+
 __all__ = ["TUDPTransport"]
+
+logger = logging.getLogger(LOGGER_NAME)  # upstream's module attribute
 
 
 class TUDPTransport(TTransportBase):  # type: ignore[misc]  # thrift is untyped

@@ -1247,7 +1247,8 @@ _B3_ALT_BAGGAGE_PREFIX = "baggage-"
 class B3Codec(Codec):
     """Zipkin B3 multi-header propagation (https://github.com/openzipkin/b3-propagation).
 
-    Inject writes ``X-B3-TraceId`` (16 hex digits, 32 for a 128-bit id), ``X-B3-SpanId``,
+    Inject writes ``X-B3-TraceId`` (16 hex digits, 32 for a 128-bit id or, as upstream, for every
+    id with ``generate_128bit_trace_id``), ``X-B3-SpanId``,
     ``X-B3-ParentSpanId`` if there is a parent, then ``X-B3-Flags: 1`` if debug, else
     ``X-B3-Sampled: 1`` or ``0``. Extract matches names case-insensitively, takes 16 or 32
     hex digits for the trace id and 16 for span ids, ``X-B3-Sampled`` ``1``/``true``/``0``/
@@ -1284,11 +1285,13 @@ class B3Codec(Codec):
 
     def __init__(
         self,
+        generate_128bit_trace_id: bool = False,
         *,
         url_encoding: bool = True,
         baggage_header_prefix: str = BAGGAGE_HEADER_PREFIX,
         metrics: Any = None,
     ) -> None:
+        self.generate_128bit_trace_id = bool(generate_128bit_trace_id)
         self._baggage = TextCodec(
             url_encoding=url_encoding, baggage_header_prefix=baggage_header_prefix, metrics=metrics
         )
@@ -1309,7 +1312,8 @@ class B3Codec(Codec):
         context = span_context if type(span_context) is SpanContext else _context_of(span_context)
         trace_id, span_id = _required_ids(context)
         parent_id = _optional_parent(context)
-        headers = {self.trace_header: _b3_id(trace_id), self.span_header: f"{span_id:016x}"}
+        trace_hex = f"{trace_id:032x}" if self.generate_128bit_trace_id else _b3_id(trace_id)
+        headers = {self.trace_header: trace_hex, self.span_header: f"{span_id:016x}"}
         if parent_id:
             headers[self.parent_span_header] = f"{parent_id:016x}"
         flags = context.flags or 0

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import opentracing
 from opentracing.propagation import Format
 
-from . import _settings, constants
+from . import _compat_names, _settings, constants
 from .local_agent_net import LocalAgentSender
 from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory, NoopMetricsFactory
 from .reporter import CompositeReporter, LoggingReporter, Reporter
@@ -355,7 +355,7 @@ class Config:
         from . import codecs  # imported late: only needed when propagation is configured
 
         if setting.http_headers_only:  # upstream's propagation: 'b3'
-            return {Format.HTTP_HEADERS: codecs.B3Codec()}
+            return {Format.HTTP_HEADERS: codecs.B3Codec(self.generate_128bit_trace_id)}
         return {
             fmt: self._create_codec(setting.names, url_encoding=fmt == Format.HTTP_HEADERS)
             for fmt in (Format.TEXT_MAP, Format.HTTP_HEADERS)
@@ -666,7 +666,7 @@ class Config:
                     )
                 )
             elif name == "b3":
-                parts.append(codecs.B3Codec())
+                parts.append(codecs.B3Codec(self.generate_128bit_trace_id))
             elif name == "b3-single":
                 parts.append(codecs.B3SingleCodec())
             else:  # "w3c"; _settings accepts no other name
@@ -685,3 +685,29 @@ def _display(name: str, value: Any) -> str:
     if name == "tags":
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
     return str(value)
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.codecs": ("B3Codec",),
+            "jaeger_client.constants": (
+                "BAGGAGE_HEADER_PREFIX",
+                "DEBUG_ID_HEADER_KEY",
+                "DEFAULT_FLUSH_INTERVAL",
+                "DEFAULT_SAMPLING_INTERVAL",
+                "DEFAULT_THROTTLER_REFRESH_INTERVAL",
+                "MAX_TAG_VALUE_LENGTH",
+                "MAX_TRACEBACK_LENGTH",
+                "SAMPLER_TYPE_CONST",
+                "SAMPLER_TYPE_PROBABILISTIC",
+                "SAMPLER_TYPE_RATE_LIMITING",
+                "TRACE_ID_HEADER",
+            ),
+            "jaeger_client.reporter": ("BaseReporter",),
+            "jaeger_client.throttler": ("RemoteThrottler", "Throttler"),
+            "jaeger_client.utils": ("get_boolean",),
+            "opentracing": ("ScopeManager",),
+        },
+    )

@@ -18,15 +18,16 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlencode, urlsplit
 
-from . import __version__, constants
+from . import __version__, _compat_names, constants
 from ._fork import after_fork_in_child
 
 __all__ = [
     "FetchError",
     "HTTPFetcher",
+    "LocalAgentHTTP",
     "LocalAgentSender",
     "Poller",
     "agent_url",
@@ -106,8 +107,7 @@ class LocalAgentSender:
 
         Blocks up to ``timeout`` seconds; raises :class:`FetchError`.
         """
-        fetcher = HTTPFetcher(timeout=timeout)
-        return fetcher.fetch(self.sampling_endpoint, [("service", service_name)])
+        return _request_sampling_strategy(self.sampling_endpoint, service_name, timeout)
 
     def request_throttling_credits(
         self,
@@ -117,9 +117,49 @@ class LocalAgentSender:
         timeout: float = constants.DEFAULT_HTTP_TIMEOUT,
     ) -> bytes:
         """The raw ``/credits`` response body; blocks up to ``timeout``, raises FetchError."""
-        params = [("service", service_name), ("uuid", str(client_id))]
-        params.extend(("operations", op) for op in operations)
-        return HTTPFetcher(timeout=timeout).fetch(self.credits_endpoint, params)
+        return _request_credits(self.credits_endpoint, service_name, client_id, operations, timeout)
+
+
+class LocalAgentHTTP:
+    """Upstream's HTTP client for one agent host and port (``/sampling`` and ``/credits``).
+
+    As with :class:`LocalAgentSender`, a request blocks up to ``timeout`` seconds and returns the
+    response body, or raises :class:`FetchError` (upstream returned a Tornado future).
+    """
+
+    DEFAULT_TIMEOUT = constants.DEFAULT_HTTP_TIMEOUT
+
+    def __init__(self, host: str, port: int) -> None:
+        self.agent_http_host = host
+        self.agent_http_port = int(port)
+
+    def request_sampling_strategy(
+        self, service_name: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> bytes:
+        url = agent_url(self.agent_http_host, self.agent_http_port, constants.SAMPLING_PATH)
+        return _request_sampling_strategy(url, service_name, timeout)
+
+    def request_throttling_credits(
+        self,
+        service_name: str,
+        client_id: int,
+        operations: Sequence[str],
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> bytes:
+        url = agent_url(self.agent_http_host, self.agent_http_port, constants.CREDITS_PATH)
+        return _request_credits(url, service_name, client_id, operations, timeout)
+
+
+def _request_sampling_strategy(url: str, service_name: str, timeout: float) -> bytes:
+    return HTTPFetcher(timeout=timeout).fetch(url, [("service", service_name)])
+
+
+def _request_credits(
+    url: str, service_name: str, client_id: int, operations: Sequence[str], timeout: float
+) -> bytes:
+    params = [("service", service_name), ("uuid", str(client_id))]
+    params.extend(("operations", op) for op in operations)
+    return HTTPFetcher(timeout=timeout).fetch(url, params)
 
 
 class FetchError(Exception):
@@ -368,3 +408,13 @@ class Poller:
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
         self._reinit_state()
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.TUDPTransport": ("TUDPTransport",),
+            "thrift.transport.TTransport": ("TBufferedTransport",),
+        },
+    )

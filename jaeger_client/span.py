@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import opentracing
 from opentracing.ext import tags as ext_tags
 
-from . import _values
+from . import _compat_names, _values
 from .constants import DEBUG_FLAG, LOGGER_NAME, SAMPLED_FLAG
 from .span_context import SpanContext
 from .utils import RateLimitedLogger
@@ -591,3 +591,12 @@ class _Denied:
 
 
 _DENIED: Any = _Denied()
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "opentracing": ("Reference",),
+        },
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import constants
+from . import _compat_names, constants
 from ._fork import after_fork_in_child
 from .local_agent_net import (
     FetchError,
@@ -232,3 +232,13 @@ class RemoteThrottler(Throttler):
     def close(self) -> None:
         """Stop polling, promptly even mid-request; idempotent."""
         self._poller.close()
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.constants": ("DEFAULT_THROTTLER_REFRESH_INTERVAL",),
+            "jaeger_client.metrics": ("Metrics",),
+        },
+    )

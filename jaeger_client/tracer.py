@@ -10,14 +10,14 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import opentracing
 from opentracing import Format, UnsupportedFormatException
 from opentracing.ext import tags as ext_tags
 from opentracing.scope_managers import ThreadLocalScopeManager
 
-from . import _values, constants
+from . import _compat_names, _values, constants
 from ._fork import after_fork_in_child
 from ._future import CloseFuture, completed_future
 from .codecs import BinaryCodec, Codec, TextCodec, ZipkinCodec
@@ -778,3 +778,16 @@ class NoopTracer(opentracing.Tracer):
 
     def close(self) -> CloseFuture:
         return completed_future()
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.codecs": ("ZipkinSpanFormat",),
+            "jaeger_client.reporter": ("BaseReporter",),
+            "jaeger_client.sampler": ("Sampler",),
+            "jaeger_client.throttler": ("Throttler",),
+            "opentracing": ("Reference", "ScopeManager"),
+        },
+    )

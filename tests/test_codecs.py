@@ -831,6 +831,34 @@ def test_b3_inject_pads_128_bit_ids_to_32_digits() -> None:
     assert B3Codec().extract(carrier).trace_id == 1 << 64  # type: ignore[union-attr]
 
 
+def test_b3_codec_takes_upstreams_generate_128bit_trace_id_and_pads_every_trace_id() -> None:
+    codec = B3Codec(True)  # upstream's only parameter, positional
+    assert codec.generate_128bit_trace_id is True and B3Codec().generate_128bit_trace_id is False
+    carrier: dict[str, Any] = {}
+    codec.inject(SpanContext(0xABC, 0x12, None, 1), carrier)
+    assert carrier["X-B3-TraceId"] == "0" * 29 + "abc"
+    assert carrier["X-B3-SpanId"] == "0000000000000012"
+    assert codec.extract(carrier).trace_id == 0xABC  # type: ignore[union-attr]
+    carrier = {}
+    B3Codec(generate_128bit_trace_id=False).inject(SpanContext(0xABC, 0x12, None, 1), carrier)
+    assert carrier["X-B3-TraceId"] == "0000000000000abc"
+
+
+@pytest.mark.parametrize("propagation", ["b3", "jaeger,b3"])
+def test_config_hands_generate_128bit_trace_id_to_its_b3_codec(propagation: str) -> None:
+    from jaeger_client import Config
+
+    config = Config(
+        {"propagation": propagation, "generate_128bit_trace_id": True, "reporter_batch_size": 1},
+        service_name="svc",
+    )
+    codecs_by_format = config.propagation
+    codec = codecs_by_format[Format.HTTP_HEADERS]
+    carrier: dict[str, Any] = {}
+    codec.inject(SpanContext(5, 6, None, 1), carrier)
+    assert carrier["X-B3-TraceId"] == f"{5:032x}"
+
+
 def test_b3_extract_is_case_insensitive_and_reads_flags() -> None:
     codec = B3Codec()
     with pytest.raises(InvalidCarrierException):

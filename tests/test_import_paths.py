@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,60 @@ def test_upstream_module_and_its_names_import(module: str) -> None:
     mod = importlib.import_module(module)
     missing = [name for name in MODULES[module] if not hasattr(mod, name)]
     assert missing == []
+
+
+# names upstream's modules held by importing them (served by _compat_names), and where they are
+COMPAT_NAMES = [
+    ("jaeger_client.config", "B3Codec", "jaeger_client.codecs"),
+    ("jaeger_client.config", "DEFAULT_SAMPLING_INTERVAL", "jaeger_client.constants"),
+    ("jaeger_client.config", "RemoteThrottler", "jaeger_client.throttler"),
+    ("jaeger_client.config", "ScopeManager", "opentracing"),
+    ("jaeger_client.config", "get_boolean", "jaeger_client.utils"),
+    ("jaeger_client.tracer", "Sampler", "jaeger_client.sampler"),
+    ("jaeger_client.tracer", "ZipkinSpanFormat", "jaeger_client.codecs"),
+    ("jaeger_client.tracer", "Reference", "opentracing"),
+    ("jaeger_client.span", "Reference", "opentracing"),
+    ("jaeger_client.reporter", "Span", "jaeger_client.span"),
+    ("jaeger_client.reporter", "ErrorReporter", "jaeger_client.utils"),
+    ("jaeger_client.sampler", "RateLimiter", "jaeger_client.rate_limiter"),
+    ("jaeger_client.sampler", "_max_id_bits", "jaeger_client.constants"),
+    ("jaeger_client.throttler", "Metrics", "jaeger_client.metrics"),
+    ("jaeger_client.local_agent_net", "TUDPTransport", "jaeger_client.TUDPTransport"),
+    ("jaeger_client.metrics.metrics", "MetricsFactory", "jaeger_client.metrics"),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "home"), COMPAT_NAMES)
+def test_names_upstream_held_by_import_are_the_same_objects(
+    module: str, name: str, home: str
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(f"from {module} import {name} as found", namespace)  # the statement users write
+    assert namespace["found"] is getattr(importlib.import_module(home), name)
+
+
+def test_an_unknown_name_still_raises_attribute_error() -> None:
+    from jaeger_client import config, tracer
+
+    with pytest.raises(AttributeError, match=r"jaeger_client\.tracer.*no_such_name"):
+        tracer.no_such_name  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from jaeger_client.config import no_such_name", {})
+    assert not hasattr(config, "Dict")  # typing names upstream imported are not kept
+
+
+def test_reporter_keeps_upstreams_protocol_factory_method() -> None:
+    from thrift.protocol.TCompactProtocol import TCompactProtocol
+    from thrift.transport.TTransport import TMemoryBuffer
+
+    from jaeger_client.local_agent_net import LocalAgentSender
+    from jaeger_client.reporter import Reporter
+
+    reporter = Reporter(channel=LocalAgentSender("127.0.0.1", 5778, 6831))
+    try:
+        assert isinstance(reporter.getProtocol(TMemoryBuffer()), TCompactProtocol)
+    finally:
+        reporter.close()
 
 
 def test_top_level_names_are_the_classes_of_their_modules() -> None:

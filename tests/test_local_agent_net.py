@@ -15,6 +15,7 @@ from conftest import wait_until
 from jaeger_client.local_agent_net import (
     FetchError,
     HTTPFetcher,
+    LocalAgentHTTP,
     LocalAgentSender,
     Poller,
     agent_url,
@@ -56,6 +57,21 @@ def test_local_agent_sender_endpoints_and_raw_requests(agent: AgentHTTP) -> None
     assert channel.request_sampling_strategy("svc", timeout=2) == b'{"a": 1}'
     assert channel.request_throttling_credits("svc", 9, ["x", "y"], timeout=2) == b"{}"
     assert agent.requests[1].query == {"service": ["svc"], "uuid": ["9"], "operations": ["x", "y"]}
+
+
+def test_upstreams_local_agent_http_requests_one_host_and_port(agent: AgentHTTP) -> None:
+    http = LocalAgentHTTP("127.0.0.1", str(agent.port))  # type: ignore[arg-type]  # upstream: int()
+    assert (http.agent_http_host, http.agent_http_port) == ("127.0.0.1", agent.port)
+    agent.serve("/sampling", Reply(body=b'{"strategyType": 0}'))
+    agent.serve("/credits", Reply(body=b"{}"))
+    assert http.request_sampling_strategy("svc") == b'{"strategyType": 0}'
+    assert http.request_throttling_credits("svc", 7, ["a", "b"], timeout=2) == b"{}"
+    assert [r.path for r in agent.requests] == ["/sampling", "/credits"]
+    assert agent.requests[0].query == {"service": ["svc"]}
+    assert agent.requests[1].query == {"service": ["svc"], "uuid": ["7"], "operations": ["a", "b"]}
+    agent.serve("/sampling", Reply(status=500))
+    with pytest.raises(FetchError):
+        http.request_sampling_strategy("svc", timeout=2)
 
 
 @pytest.mark.parametrize(

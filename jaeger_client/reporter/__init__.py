@@ -6,6 +6,9 @@ still imports from here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .. import _compat_names
 from ._local import (
     BaseReporter,
     CompositeReporter,
@@ -28,3 +31,15 @@ __all__ = [
     "ReporterStats",
     "default_logger",
 ]
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.constants": ("DEFAULT_FLUSH_INTERVAL",),
+            "jaeger_client.metrics": ("LegacyMetricsFactory", "Metrics", "MetricsFactory"),
+            "jaeger_client.span": ("Span",),
+            "jaeger_client.utils": ("ErrorReporter",),
+        },
+    )

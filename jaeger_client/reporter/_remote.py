@@ -206,6 +206,13 @@ class Reporter(BaseReporter):
             except Exception as exc:  # at-fork hooks must not raise into os.fork()
                 self.error_reporter.error("Failed to reset the span sender after fork:", exc)
 
+    def getProtocol(self, transport: Any) -> Any:  # upstream's name
+        """Thrift's ``TProtocolFactory`` interface, as upstream's Reporter had it: a compact
+        protocol on ``transport``. Nothing here uses it; the senders write their own bytes."""
+        from thrift.protocol import TCompactProtocol
+
+        return TCompactProtocol.TCompactProtocolFactory().getProtocol(transport)
+
     # ---- application threads --------------------------------------------------------------
 
     def set_process(self, service_name: str, tags: Mapping[str, Any], max_length: int) -> None:

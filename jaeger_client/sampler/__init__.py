@@ -6,6 +6,9 @@ imports from here. ``_local`` holds the decisions, ``_remote`` the control plane
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .. import _compat_names
 from ._local import (
     DEFAULT_LOWER_BOUND,
     DEFAULT_LOWER_BOUND_STR,
@@ -64,3 +67,23 @@ __all__ = [
     "get_rate_limit",
     "get_sampling_probability",
 ]
+
+
+if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    __getattr__ = _compat_names.module_getattr(
+        __name__,
+        {
+            "jaeger_client.constants": (
+                "DEFAULT_SAMPLING_INTERVAL",
+                "SAMPLER_TYPE_CONST",
+                "SAMPLER_TYPE_LOWER_BOUND",
+                "SAMPLER_TYPE_PROBABILISTIC",
+                "SAMPLER_TYPE_RATE_LIMITING",
+                "_max_id_bits",
+            ),
+            "jaeger_client.metrics": ("LegacyMetricsFactory", "Metrics", "MetricsFactory"),
+            "jaeger_client.rate_limiter": ("RateLimiter",),
+            "jaeger_client.sampler._remote": ("default_logger",),
+            "jaeger_client.utils": ("ErrorReporter",),
+        },
+    )
