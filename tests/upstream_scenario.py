@@ -8,7 +8,8 @@ The same file runs under upstream jaeger-client 4.8.0 (to record its behaviour) 
 It uses only what both packages have: spans with every kind of tag and log value, baggage, errors,
 references and renames turned into a Thrift batch by ``thrift.make_jaeger_batch``; the samplers'
 tags; inject and extract through the text, HTTP, B3 and binary codecs; the metrics a tracer creates
-and counts. Ids, timestamps and host-dependent values are left out.
+and counts; ``Config``'s properties for a few configurations (run it with no ``JAEGER_*`` variables
+set). Ids, timestamps and host-dependent values are left out.
 """
 
 from __future__ import annotations
@@ -92,6 +93,61 @@ def _context(c: Any) -> Any:
         return None
     baggage = dict(c.baggage or {})
     return [c.trace_id, c.span_id, c.parent_id, c.flags, baggage, getattr(c, "debug_id", None)]
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "empty": {},
+    "full": {
+        "enabled": True,
+        "logging": True,
+        "local_agent": {"reporting_host": "h", "reporting_port": 1234, "sampling_port": 4321},
+        "sampler": {"type": "probabilistic", "param": 0.25},
+        "trace_id_header": "x-trace",
+        "baggage_header_prefix": "x-b-",
+        "debug_id_header": "x-dbg",
+        "service_name_header": "x-svc",
+        "reporter_batch_size": 5,
+        "reporter_queue_size": 50,
+        "reporter_flush_interval": 2,
+        "sampling_refresh_interval": 30,
+        "max_tag_value_length": 99,
+        "max_traceback_length": 77,
+        "propagation": "b3",
+        "generate_128bit_trace_id": True,
+        "throttler": {"port": 999, "refresh_interval": 5},
+        "max_operations": 50,
+        "tags": {"x": "y"},
+    },
+    "strings": {
+        "logging": "true",
+        "enabled": "false",
+        "reporter_batch_size": "7",
+        "generate_128bit_trace_id": "1",
+    },
+}
+
+
+def _config_properties(config: dict[str, Any]) -> dict[str, Any]:
+    """Every property of ``Config`` built from ``config``: plain values as they are, objects by
+    their class name (a dict of codecs by format, by the codecs' class names)."""
+    from jaeger_client import Config
+
+    built = Config(config=config, service_name="svc")
+    values: dict[str, Any] = {}
+    for name, attribute in sorted(vars(Config).items()):
+        if not isinstance(attribute, property):
+            continue
+        value = getattr(built, name)
+        if isinstance(value, dict):
+            value = {str(k): v if _plain(v) else type(v).__name__ for k, v in value.items()}
+        elif not _plain(value):
+            value = type(value).__name__
+        values[name] = value
+    return values
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _full(sampler: Any) -> Any:
@@ -253,6 +309,7 @@ def _run() -> dict[str, Any]:
     bc = bytearray()
     tc.inject(ctx, Format.BINARY, bc)
     out["binary"] = bytes(bc).hex()
+    out["config"] = {name: _config_properties(config) for name, config in CONFIGS.items()}
     out["binary_roundtrip"] = _context(tc.extract(Format.BINARY, bc))
 
     return out
