@@ -53,8 +53,10 @@ crossdock: $(STAMP) $(NODE_STAMP)
 # Benchmarks against upstream jaeger-client 4.8.0 and the OTel SDK (benchmarks/README.md).
 # The first run installs both from PyPI into .bench/; a full run takes about 17 minutes.
 # valgrind counts instructions for the instructions scenario (n/a without it): from Debian's apt.
+# apt-get runs as root, or through sudo when it needs no password; otherwise the rows are n/a.
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo -n apt-get)
 bench: $(STAMP)
-	@command -v valgrind > /dev/null || (apt-get update -qq && apt-get install -y -qq valgrind) \
+	@command -v valgrind > /dev/null || ($(APT) update -qq && $(APT) install -y -qq valgrind) \
 		|| echo "bench: no valgrind; the instructions rows will be n/a"
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
