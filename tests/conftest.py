@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -18,6 +19,28 @@ from jaeger_client.thrift_gen.agent import Agent
 
 # the parent's reporter worker is a thread: on 3.12+ forking then warns
 FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+
+
+_OWN_THREADS = ("jaeger-",)  # the reporter's worker, pollers, the dev agent's threads
+
+
+@pytest.fixture(autouse=True)
+def no_thread_outlives_its_test() -> Iterator[None]:
+    """A test closes what it starts: a tracer's reporter, a sampler's or throttler's poller, an
+    agent. One left running would keep working (and counting) through the tests after it."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        alive = [
+            t.name
+            for t in threading.enumerate()
+            if t not in before and t.name.startswith(_OWN_THREADS) and t.is_alive()
+        ]
+        if not alive or time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    assert not alive, f"threads still running after the test: {sorted(alive)}"
 
 
 def fork_child(body: Callable[[], Any]) -> tuple[int, int]:

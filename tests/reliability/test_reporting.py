@@ -269,6 +269,10 @@ def test_info_with_a_payload_whose_truth_value_raises_does_not_raise(agent: UdpA
     span.info("event", BadLen([1]))
     span.error("event", BadLen([1]))
     span.finish()
+    tracer.close().result(DEADLINE)
+    spans = agent.wait_for_spans(1)
+    assert [s.operationName for s in spans] == ["info"], tracer.reporter.stats()
+    assert len(spans[0].logs) == 2
 
 
 def test_absurd_timestamps_become_now_and_the_span_is_delivered(agent: UdpAgent) -> None:
