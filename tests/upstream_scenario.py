@@ -5,6 +5,8 @@ The same file runs under upstream jaeger-client 4.8.0 (to record its behaviour) 
 
     .bench/upstream/bin/python tests/upstream_scenario.py > tests/data/upstream_behaviour_4.8.0.json
 
+(again after any edit here: a recorded stack trace holds this file's line numbers).
+
 It uses only what both packages have: spans with every kind of tag and log value, baggage, errors,
 references and renames turned into a Thrift batch by ``thrift.make_jaeger_batch``; the samplers'
 tags; inject and extract through the text, HTTP, B3 and binary codecs; the metrics a tracer creates
@@ -74,6 +76,8 @@ def _tag(t: Any) -> list[Any]:
     value = {0: t.vStr, 1: t.vDouble, 2: t.vBool, 3: t.vLong, 4: t.vBinary}.get(t.vType)
     if isinstance(value, bytes):
         value = value.decode("latin-1")
+    if isinstance(value, str):  # a stack trace names this file: not where it was checked out
+        value = value.replace(__file__, "upstream_scenario.py")
     return [t.key, t.vType, value]
 
 
