@@ -2,19 +2,28 @@
 
 One ``os.register_at_fork`` hook serves every owner: hooks can never be unregistered, so one per
 tracer would pile up in a process (or a test suite) that creates many tracers.
+
+A process forked by a plain ``fork(2)`` runs no Python fork hooks: uWSGI forks its workers so
+unless started with ``--py-call-uwsgi-fork-hooks``. ``check_pid`` catches that case: the tracer
+calls it when a span starts at least ``GATE_INTERVAL`` after the previous check (``GATE`` holds
+that time: one comparison per span, one ``getpid`` a millisecond at most), and it runs the hooks
+in a child that has not run them. So the first span a uWSGI worker starts already draws its ids
+from a reseeded generator and goes to the worker's own queue and thread.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import sys
 import threading
 import weakref
 from typing import Any, Callable
 
 from .constants import LOGGER_NAME
 
-__all__ = ["after_fork_in_child"]
+__all__ = ["GATE", "GATE_INTERVAL", "after_fork_in_child", "check_pid", "warn_if_threads_starve"]
 
 _lock = threading.Lock()
 _methods: list[weakref.WeakMethod[Callable[[], Any]]] = []
@@ -36,8 +45,32 @@ def after_fork_in_child(method: Callable[[], Any]) -> None:
             _prune_at = max(64, 2 * len(_methods))
 
 
+# time.time() from which the next span start calls check_pid (a list: read and set in place)
+GATE = [0.0]
+GATE_INTERVAL = 0.001
+_hooked_pid = os.getpid()  # the process whose hooks have run (or that needed none)
+_claims: dict[int, int] = {}  # pid -> the thread that runs the hooks there
+
+
+def check_pid(now: float) -> None:
+    """Run the fork hooks here if this process was forked without running them."""
+    GATE[0] = now + GATE_INTERVAL
+    pid = os.getpid()
+    if pid == _hooked_pid:
+        return
+    me = threading.get_ident()
+    if _claims.setdefault(pid, me) == me:  # atomic: one thread of the child runs them
+        logging.getLogger(LOGGER_NAME).info(
+            "process %d was forked without Python's fork hooks (uWSGI without "
+            "--py-call-uwsgi-fork-hooks?): resetting the tracer's state here",
+            pid,
+        )
+        _run_in_child()
+
+
 def _run_in_child() -> None:
-    global _lock
+    global _lock, _hooked_pid
+    _hooked_pid = os.getpid()
     # Another thread of the parent may have held the lock at fork time; it does not exist here.
     _lock = threading.Lock()
     for ref in list(_methods):
@@ -52,3 +85,51 @@ def _run_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # pragma: no branch - absent only on Windows
     os.register_at_fork(after_in_child=_run_in_child)
+
+
+_threads_checked = False
+# uWSGI runs Python threads without --enable-threads from 2.0.28 on (measured: 2.0.26 does not)
+_UWSGI_THREADS_BY_DEFAULT = (2, 0, 28)
+
+
+def warn_if_threads_starve(uwsgi: Any = None) -> bool:
+    """Warn once per process when background threads cannot run between requests: uWSGI before
+    2.0.28 started without ``--enable-threads`` (or ``--threads``, or ``--gevent``) keeps the GIL
+    while it waits. ``uwsgi`` is the server's module (default: the one it installs in
+    ``sys.modules``); returns whether it warned."""
+    global _threads_checked
+    if uwsgi is None:
+        if _threads_checked:
+            return False
+        _threads_checked = True
+        uwsgi = sys.modules.get("uwsgi")
+    options = getattr(uwsgi, "opt", None)
+    if not isinstance(options, dict):
+        return False
+    version = getattr(uwsgi, "version", b"")
+    if isinstance(version, (bytes, bytearray)):
+        version = version.decode("ascii", "replace")
+    numbers = tuple(int(part) for part in re.findall(r"\d+", str(version))[:3])
+    if numbers >= _UWSGI_THREADS_BY_DEFAULT:
+        return False
+    # --threads enables Python threads whatever its value; --gevent runs greenlets instead
+    if _is_on(options.get("enable-threads")) or "threads" in options or "gevent" in options:
+        return False
+    logging.getLogger(LOGGER_NAME).warning(
+        "uWSGI %s runs without --enable-threads: the tracer's reporter thread only runs while a "
+        "request runs Python code, so spans wait for the next request (and a remote sampler "
+        "stops polling). Start uWSGI with --enable-threads.",
+        version,
+    )
+    return True
+
+
+def _is_on(value: Any) -> bool:
+    """A uWSGI option's value as ``uwsgi.opt`` holds it (True, bytes, or a list if repeated)."""
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("ascii", "replace")
+    if value is None or value is False:
+        return False
+    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")

@@ -18,7 +18,8 @@ from opentracing.ext import tags as ext_tags
 from opentracing.scope_managers import ThreadLocalScopeManager
 
 from . import _compat_names, _values, constants
-from ._fork import after_fork_in_child
+from ._fork import GATE as _FORK_GATE
+from ._fork import after_fork_in_child, check_pid
 from ._future import CloseFuture, completed_future
 from .codecs import BinaryCodec, Codec, TextCodec, ZipkinCodec
 from .constants import DEBUG_FLAG, SAMPLED_FLAG
@@ -342,6 +343,9 @@ class Tracer(opentracing.Tracer):
         # built here without helper calls or class calls: each Python-level call costs as much
         # as a dozen attribute stores on 3.11. Keep the stores in step with Span.__init__ and
         # SpanContext.__init__.
+        now = time.time()
+        if now >= _FORK_GATE[0]:  # at most once a millisecond: forked without fork hooks?
+            check_pid(now)
         parent: Any = child_of
         if parent is None and not ignore_active_span:
             if self._scope_manager is self._tls_manager:
@@ -442,7 +446,7 @@ class Tracer(opentracing.Tracer):
         if operation_name.__class__ is not str or not operation_name.isascii():
             operation_name = _operation_name(operation_name or "")
         span.operation_name = operation_name
-        span.start_time = time.time() if start_time is None else _timestamp(start_time)
+        span.start_time = now if start_time is None else _timestamp(start_time)
         span.end_time = None
         span.finished = False
         span.references = valid_references

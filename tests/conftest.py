@@ -43,11 +43,23 @@ def no_thread_outlives_its_test() -> Iterator[None]:
     assert not alive, f"threads still running after the test: {sorted(alive)}"
 
 
-def fork_child(body: Callable[[], Any]) -> tuple[int, int]:
-    """Fork; the child runs ``body`` and writes ``{"result": ...}`` (or ``{"error": ...}``) as
-    JSON to a pipe, then exits; return the child's pid and the pipe's read end."""
+def raw_fork() -> int:
+    """``fork(2)`` from libc, as uWSGI forks its workers: no Python fork hooks run in the child.
+    Through ``PyDLL``, which keeps the GIL for the call (the child must not find it released)."""
+    import ctypes
+
+    pid: int = ctypes.PyDLL(None).fork()
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "fork failed")
+    return pid
+
+
+def fork_child(body: Callable[[], Any], raw: bool = False) -> tuple[int, int]:
+    """Fork (with ``raw``: without fork hooks); the child runs ``body`` and writes
+    ``{"result": ...}`` (or ``{"error": ...}``) as JSON to a pipe, then exits; return the child's
+    pid and the pipe's read end."""
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    pid = raw_fork() if raw else os.fork()
     if pid == 0:  # the child: never return into pytest
         code = 0
         try:
@@ -65,9 +77,9 @@ def fork_child(body: Callable[[], Any]) -> tuple[int, int]:
     return pid, read_fd
 
 
-def run_in_child(body: Callable[[], Any]) -> Any:
+def run_in_child(body: Callable[[], Any], raw: bool = False) -> Any:
     """Fork; run ``body`` in the child; return what it returned (through a pipe, as JSON)."""
-    pid, read_fd = fork_child(body)
+    pid, read_fd = fork_child(body, raw)
     with os.fdopen(read_fd, "rb") as pipe:
         raw = pipe.read()  # to EOF: the child's end closes when it exits
     _, status = os.waitpid(pid, 0)

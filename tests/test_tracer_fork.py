@@ -1,14 +1,18 @@
-"""Real ``os.fork()``: a forked child reports under its own ``client-uuid`` process tag."""
+"""Real forks (``os.fork()``, and libc's ``fork(2)`` as uWSGI uses it): a forked child draws its own
+ids and reports under its own ``client-uuid`` process tag."""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+import types
 from typing import Any
 
 import pytest
-from conftest import FORK_WARNING, decode_emit_batch, run_in_child
+from conftest import FORK_WARNING, decode_emit_batch, receive_batches, run_in_child
 
+from jaeger_client import _fork
 from jaeger_client.local_agent_net import LocalAgentSender
 from jaeger_client.reporter import Reporter
 from jaeger_client.sampler import ConstSampler
@@ -132,3 +136,65 @@ def test_a_forked_childs_remote_throttler_asks_for_credits_with_the_childs_uuid(
         assert throttler.client_id == tracer.client_id  # the parent's are left alone
     finally:
         tracer.close().result(DEADLINE)
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+@pytest.mark.parametrize("reporter_running", [False, True])
+def test_a_child_forked_without_fork_hooks_resets_at_its_first_span(
+    agent_udp: socket.socket, reporter_running: bool
+) -> None:
+    """uWSGI's workers: fork(2) runs no Python hooks. The child's first span (a millisecond or
+    more after the parent's last) still draws from a reseeded generator, and its spans go out
+    through its own queue and worker, not the parent's copied state."""
+    port = agent_udp.getsockname()[1]
+    reporter = Reporter(LocalAgentSender("127.0.0.1", 5778, port), batch_size=1)
+    tracer = Tracer("svc", reporter, ConstSampler(True))
+    if reporter_running:
+        tracer.start_span("parent").finish()
+        assert tracer.flush(DEADLINE)
+    time.sleep(2 * _fork.GATE_INTERVAL)  # a worker's first request comes later than that
+
+    def child() -> Any:
+        span = tracer.start_span("child")
+        span.finish()
+        delivered = tracer.flush(DEADLINE)
+        return [span.context.trace_id, _fork._hooked_pid == os.getpid(), delivered]
+
+    try:
+        child_trace_id, hooks_ran, delivered = run_in_child(child, raw=True)
+        parent_next = tracer.start_span("next").context.trace_id  # the child's draw, unseeded
+        assert hooks_ran and delivered
+        assert child_trace_id != parent_next
+        batches = receive_batches(agent_udp, 2 if reporter_running else 1)
+        names = sorted(span.operationName for batch in batches for span in batch.spans)
+        assert names == (["child", "parent"] if reporter_running else ["child"])
+    finally:
+        tracer.close().result(DEADLINE)
+
+
+def uwsgi_module(version: bytes, **options: Any) -> Any:
+    """What uWSGI installs as ``sys.modules["uwsgi"]``: its version, and ``opt`` with the command
+    line's options (True for a bare flag, bytes for a value)."""
+    return types.SimpleNamespace(version=version, opt=dict(options))
+
+
+@pytest.mark.parametrize(
+    ("module", "warns"),
+    [
+        (uwsgi_module(b"2.0.26", master=True, processes=b"2"), True),
+        (uwsgi_module(b"2.0.21", **{"enable-threads": True}), False),
+        (uwsgi_module(b"2.0.26", **{"enable-threads": b"true"}), False),
+        (uwsgi_module(b"2.0.26", **{"enable-threads": b"false"}), True),
+        (uwsgi_module(b"2.0.26", threads=b"0"), False),  # any --threads enables them
+        (uwsgi_module(b"2.0.26", gevent=b"100"), False),
+        (uwsgi_module(b"2.0.28", master=True), False),  # threads run by default from 2.0.28
+        (uwsgi_module(b"2.0.30.post1"), False),
+        (None, False),  # not under uWSGI
+    ],
+)
+def test_uwsgi_without_threads_is_warned_about(
+    module: Any, warns: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="jaeger_tracing"):
+        assert _fork.warn_if_threads_starve(module if module is not None else object()) is warns
+    assert ("--enable-threads" in caplog.text) is warns

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .._fork import after_fork_in_child
+from .._fork import after_fork_in_child, check_pid, warn_if_threads_starve
 from .._future import CloseFuture
 from ..constants import DEFAULT_FLUSH_INTERVAL, UDP_MAX_PACKET_SIZE, UDP_MAX_PAYLOAD_IPV6
 from ..metrics import LegacyMetricsFactory, Metrics, MetricsFactory
@@ -247,16 +247,16 @@ class Reporter(BaseReporter):
             pass
 
     def _wake_worker(self) -> None:
-        if os.getpid() != self._pid:  # forked without at-fork hooks (belt and braces)
-            self._after_fork_in_child()
+        if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
+            check_pid(time.time())
             return
         self._is_wake_pending = True
         self._wake.set()
 
     def _ensure_worker(self) -> bool:
         """Start this process's worker unless it runs; return whether one runs now."""
-        if os.getpid() != self._pid:  # forked without at-fork hooks (belt and braces)
-            self._after_fork_in_child()
+        if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
+            check_pid(time.time())
         worker = self._worker
         if worker is not None and worker.is_alive():
             return True
@@ -266,6 +266,7 @@ class Reporter(BaseReporter):
             worker = self._worker
             if worker is not None and worker.is_alive():
                 return True
+            warn_if_threads_starve()
             worker = threading.Thread(target=self._run, name=_WORKER_NAME, daemon=True)
             self._deadline = time.monotonic() + self.flush_interval
             try:
@@ -305,8 +306,8 @@ class Reporter(BaseReporter):
         deadline = None if timeout is None else time.monotonic() + timeout
         if threading.current_thread() is self._worker:
             return False  # the worker would wait for itself
-        if os.getpid() != self._pid:
-            self._after_fork_in_child()
+        if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
+            check_pid(time.time())
         request = _FlushRequest()
         with self._lock:
             future = self._close_future
@@ -331,8 +332,8 @@ class Reporter(BaseReporter):
         fails; a sender that blocks delays it, so bound the wait with ``.result(timeout)``.
         Spans reported afterwards are counted as dropped.
         """
-        if os.getpid() != self._pid:
-            self._after_fork_in_child()
+        if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
+            check_pid(time.time())
         with self._lock:
             if self._close_future is not None:
                 return self._close_future

@@ -1,8 +1,9 @@
-"""A WSGI app for tests/test_interop_gunicorn.py: ``gunicorn --preload -w 2 gunicorn_app:app``.
+"""A WSGI app for tests/test_interop_prefork.py, under ``gunicorn --preload -w 2`` and under uWSGI
+with 2 processes (which loads the app in its master by default).
 
-The tracer is built and used at import, so with ``--preload`` it exists, and its reporter thread
-runs, in the master before the workers are forked. Each request continues the inbound trace
-and answers with its worker's pid and span ids.
+The tracer is built and used at import, so it exists, and its reporter thread runs, in the master
+before the workers are forked. Each request continues the inbound trace and answers with its
+worker's pid and span ids.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from opentracing.propagation import Format
 
 from jaeger_client import Config
 
-tracer = Config.from_env(service_name="gunicorn-app").new_tracer()
+tracer = Config.from_env(service_name="prefork-app").new_tracer()
 with tracer.start_active_span("preload") as _scope:  # starts the reporter in the master
     _scope.span.set_tag("pid", os.getpid())
 tracer.flush(5)
