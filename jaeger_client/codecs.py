@@ -1250,8 +1250,9 @@ class B3Codec(Codec):
     Inject writes ``X-B3-TraceId`` (16 hex digits, 32 for a 128-bit id or, as upstream, for every
     id with ``generate_128bit_trace_id``), ``X-B3-SpanId``,
     ``X-B3-ParentSpanId`` if there is a parent, then ``X-B3-Flags: 1`` if debug, else
-    ``X-B3-Sampled: 1`` or ``0``. Extract matches names case-insensitively, takes 16 or 32
-    hex digits for the trace id and 16 for span ids, ``X-B3-Sampled`` ``1``/``true``/``0``/
+    ``X-B3-Sampled: 1`` or ``0``. Extract matches names case-insensitively, takes up to 32
+    hex digits for the trace id and up to 16 for span ids (Node's jaeger-client writes them
+    unpadded), ``X-B3-Sampled`` ``1``/``true``/``0``/
     ``false`` and ``X-B3-Flags: 1`` (debug, which implies sampled). A context without
     ``X-B3-Sampled`` is not sampled: a Jaeger context cannot say "not decided yet".
 

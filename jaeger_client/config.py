@@ -63,8 +63,6 @@ logger = logging.getLogger(constants.LOGGER_NAME)
 _OTHER_CLIENTS_ENV = frozenset(
     {
         "JAEGER_RPC_METRICS",
-        "JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED",
-        "JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL",
         "JAEGER_SENDER_FACTORY",
     }
 )
@@ -383,6 +381,14 @@ class Config:
     # ---- settings this library adds ----------------------------------------------------------
 
     @property
+    def reporter_attempt_reconnect_interval(self) -> Optional[float]:
+        """Seconds between two resolutions of the agent's host name by the UDP sender (it also
+        resolves after a send fails); None when ``reporter_attempt_reconnecting_disabled``."""
+        if self._values["reporter_attempt_reconnecting_disabled"]:
+            return None
+        return float(self._values["reporter_attempt_reconnect_interval"])
+
+    @property
     def max_packet_size(self) -> int:
         """The largest UDP datagram sent to the agent, in bytes."""
         return int(self._values["max_packet_size"])
@@ -595,6 +601,7 @@ class Config:
             sender=self._create_collector_sender(),
             max_packet_size=self.max_packet_size,
             exit_flush_timeout=self.exit_flush_timeout,
+            resolve_interval=self.reporter_attempt_reconnect_interval,
         )
 
     def _create_collector_sender(self) -> Any:

@@ -27,7 +27,7 @@ from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory, _noop
 from .sampler import ConstSampler
 from .span import _DENIED, _NO_LOGS, _NO_TAGS, Span, _operation_name, _timestamp
 from .span_context import SpanContext
-from .utils import local_ip
+from .utils import RateLimitedLogger, local_ip
 
 __all__ = ["DroppedSpanData", "NoopTracer", "Tracer", "TracerMetrics"]
 
@@ -196,6 +196,7 @@ class Tracer(opentracing.Tracer):
         self.sampler = sampler
         self.metrics_factory = metrics_factory or LegacyMetricsFactory(metrics or Metrics())
         self.metrics = TracerMetrics(self.metrics_factory)
+        self._extract_warn = RateLimitedLogger(logger, 60.0)  # corrupt inbound headers
         # The span paths skip counting while ``metrics`` is this all-no-op instance.
         self._quiet_metrics: Optional[TracerMetrics] = (
             self.metrics if self.metrics.is_noop() else None
@@ -702,8 +703,15 @@ class Tracer(opentracing.Tracer):
             raise UnsupportedFormatException(format)
         try:
             return codec.extract(carrier)
-        except opentracing.SpanContextCorruptedException:
+        except opentracing.SpanContextCorruptedException as exc:
             self.metrics.span_context_decoding_errors(1)
+            self._extract_warn.log(
+                "extract",
+                logging.WARNING,
+                "Cannot extract a span context (%.200s); counted in "
+                "jaeger:span_context_decoding_errors, logged at most once a minute",
+                exc,
+            )
             raise
 
     # ---- lifecycle ---------------------------------------------------------------------------

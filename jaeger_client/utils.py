@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 import socket
 import struct
 import threading
@@ -19,6 +21,7 @@ __all__ = [
     "get_local_ip_by_interfaces",
     "get_local_ip_by_socket",
     "interface_ip",
+    "is_host",
     "local_ip",
 ]
 
@@ -197,3 +200,31 @@ def local_ip() -> str:
         if ip:
             return ip
     return "127.0.0.1"
+
+
+# a DNS label: letters, digits, '-' inside, '_' as in container names (RFC 1123, leniently)
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def is_host(value: str) -> bool:
+    """Whether ``value`` can name a host: an IPv4 or IPv6 address (``[::1]`` too, and a zone as in
+    ``fe80::1%eth0``), or a host name of dot-separated labels (non-ASCII names as IDNA), at most
+    253 characters. Not ``http://agent``, ``agent:6831``, ``agent/x`` or names with spaces."""
+    host = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0] if ":" in host else host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    name = name[:-1] if name.endswith(".") else name  # a fully qualified name's root dot
+    labels = name.split(".")
+    # a name whose last label is all digits would be an IPv4 address, and is not a valid one
+    return (
+        0 < len(name) <= 253
+        and all(_HOST_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )

@@ -444,6 +444,8 @@ def every_key() -> dict[str, Any]:
         "reporter_batch_size": 10,
         "reporter_queue_size": 100,
         "reporter_flush_interval": 1,
+        "reporter_attempt_reconnect_interval": 30,
+        "reporter_attempt_reconnecting_disabled": False,
         "max_packet_size": 65000,
         "exit_flush_timeout": 1,
         "collector_endpoint": "http://127.0.0.1:14268/api/traces",

@@ -37,6 +37,12 @@ VARIABLES = [
     ("JAEGER_REPORTER_FLUSH_INTERVAL", "500ms", "reporter_flush_interval", 0.5),
     ("JAEGER_REPORTER_FLUSH_INTERVAL", "2", "reporter_flush_interval", 2.0),
     ("JAEGER_REPORTER_MAX_PACKET_SIZE", "9000", "max_packet_size", 9000),
+    ("JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL", "10s", "reporter_attempt_reconnect_interval",
+     10.0),
+    ("JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED", "false",
+     "reporter_attempt_reconnect_interval", 30.0),
+    ("JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED", "true",
+     "reporter_attempt_reconnect_interval", None),
     ("JAEGER_SAMPLER_MAX_OPERATIONS", "10", "max_operations", 10),
     ("JAEGER_SAMPLER_REFRESH_INTERVAL", "1m", "sampling_refresh_interval", 60.0),
     ("JAEGER_SAMPLER_REFRESH_INTERVAL", "1m30s", "sampling_refresh_interval", 90.0),
@@ -238,6 +244,9 @@ BAD = [
     ("JAEGER_SAMPLER_REFRESH_INTERVAL", "inf"),
     ("JAEGER_SAMPLER_MAX_OPERATIONS", "1.5"),
     ("JAEGER_REPORTER_MAX_PACKET_SIZE", "70000"),
+    ("JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL", "0s"),
+    ("JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED", "sometimes"),
+    ("JAEGER_AGENT_HOST", "udp://agent"),
     ("JAEGER_REPORTER_LOG_SPANS", "yes"),
     ("JAEGER_DISABLED", "disabled"),
     ("JAEGER_TRACEID_128BIT", "yes"),
@@ -381,3 +390,20 @@ def test_cli_service_name_argument() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "service_name" in result.stdout and "argument" in result.stdout
+
+
+def test_the_reconnect_settings_reach_the_udp_sender() -> None:
+    """Go's JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL and ..._RECONNECTING_DISABLED set how often
+    the UDP sender resolves the agent's host name again."""
+    for environ, expected in (
+        ({}, 30.0),
+        ({"JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL": "250ms"}, 0.25),
+        ({"JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED": "true"}, None),
+    ):
+        tracer = from_env({**environ, "JAEGER_AGENT_HOST": "127.0.0.1"}).new_tracer()
+        try:
+            assert tracer.reporter._sender.resolve_interval == expected  # type: ignore[attr-defined]
+        finally:
+            tracer.close().result(5)
+    config = Config({"reporter_attempt_reconnect_interval": 5}, service_name="svc", validate=True)
+    assert config.reporter_attempt_reconnect_interval == 5.0

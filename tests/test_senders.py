@@ -465,6 +465,25 @@ def test_re_resolves_after_the_interval_and_follows_a_moved_agent(
     assert len(resolver.calls) == 2
 
 
+def test_without_a_resolve_interval_the_address_is_kept_until_a_send_fails(
+    agent_udp: socket.socket, closing: Any, resolver: FakeResolver
+) -> None:
+    """Go's JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED: resolve once; a failed send still
+    re-resolves (and retries once there)."""
+    resolver.port = agent_udp.getsockname()[1]
+    tracer, spans = finished_spans(3)
+    sender = closing(udp_sender(1, tracer, host="agent.example", resolve_interval=None))
+    assert sender.resolve_interval is None
+    assert sender.send(spans[:1], 0) == SendResult(1, 0, 0)
+    sent_at = time.monotonic()
+    assert wait_until(lambda: time.monotonic() - sent_at > 0.06, timeout=1.0)
+    assert sender.send(spans[1:2], 0) == SendResult(1, 0, 0)
+    assert len(resolver.calls) == 1  # no periodic resolution
+    agent_udp.close()  # the agent goes away: the next send is refused, then re-resolves
+    assert sender.send(spans[2:], 0) == SendResult(0, 0, 1)
+    assert len(resolver.calls) == 2
+
+
 def test_send_error_re_resolves_and_retries_once_at_the_new_address(
     agent_udp: socket.socket, closing: Any, resolver: FakeResolver
 ) -> None:
@@ -599,6 +618,10 @@ def test_send_without_spans_or_process(closing: Any) -> None:
         ({"host": "", "port": 6831}, "host"),
         ({"host": "   ", "port": 6831}, "host"),
         ({"host": None, "port": 6831}, "host"),
+        ({"host": "bad host!", "port": 6831}, "host"),
+        ({"host": "udp://agent", "port": 6831}, "host"),
+        ({"host": "agent:6831", "port": 6831}, "host"),
+        ({"host": "::::", "port": 6831}, "host"),
         ({"host": "localhost", "port": 0}, "port"),
         ({"host": "localhost", "port": 65536}, "port"),
         ({"host": "localhost", "port": "6831"}, "port"),
@@ -614,6 +637,24 @@ def test_send_without_spans_or_process(closing: Any) -> None:
 def test_udp_sender_rejects_bad_arguments_naming_them(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         UDPSender(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "jaeger-agent",
+        "agent.obs.svc.cluster.local.",
+        "my_agent",
+        "münchen.de",
+        "10.0.0.1",
+        "::1",
+        "[::1]",
+        "fe80::1%eth0",
+    ],
+)
+def test_udp_sender_accepts_host_names_and_addresses(host: str) -> None:
+    UDPSender(host, 6831).close()
 
 
 def test_udp_sender_accepts_the_protocol_limits() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import random
 import socket
@@ -565,6 +566,21 @@ def test_span_context_decoding_errors_are_counted_and_raised() -> None:
     with pytest.raises(opentracing.SpanContextCorruptedException):
         tracer.extract("corrupt", {})
     assert counts.values["jaeger:span_context_decoding_errors"] == 1
+
+
+def test_corrupt_inbound_context_is_logged_once_a_minute_and_counted_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    counts = Counts()
+    tracer = make_tracer(metrics_factory=LegacyMetricsFactory(Metrics(count=counts)))
+    carrier = {"uber-trace-id": "not-a-trace-id" + "x" * 500}
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        for _ in range(5):
+            with pytest.raises(opentracing.SpanContextCorruptedException):
+                tracer.extract(opentracing.Format.TEXT_MAP, carrier)
+    assert counts.values["jaeger:span_context_decoding_errors"] == 5
+    (record,) = [r for r in caplog.records if "Cannot extract" in r.getMessage()]
+    assert len(record.getMessage()) < 400  # the header's value is cut, not logged whole
 
 
 # ---- propagation ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Callable, NamedTuple, Optional, Union
 from urllib.parse import urlsplit
 
 from .. import constants
-from ..utils import get_boolean
+from ..utils import get_boolean, is_host
 
 __all__ = [
     "SAMPLER_PARAM_PARSERS",
@@ -185,6 +185,13 @@ def parse_str(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid("a non-empty string")
     return value.strip()
+
+
+def parse_host(value: Any) -> str:
+    host = parse_str(value)
+    if not is_host(host):
+        raise Invalid("a host name or an IP address (no scheme, port or path)")
+    return host
 
 
 def parse_secret(value: Any) -> str:

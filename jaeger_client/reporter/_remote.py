@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .._fork import after_fork_in_child, check_pid, warn_if_threads_starve
 from .._future import CloseFuture
-from ..constants import DEFAULT_FLUSH_INTERVAL, UDP_MAX_PACKET_SIZE, UDP_MAX_PAYLOAD_IPV6
+from ..constants import (
+    DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_UDP_RESOLVE_INTERVAL,
+    UDP_MAX_PACKET_SIZE,
+    UDP_MAX_PAYLOAD_IPV6,
+)
 from ..metrics import LegacyMetricsFactory, Metrics, MetricsFactory
 from ..utils import ErrorReporter, RateLimitedLogger
 from ._local import BaseReporter, default_logger
@@ -111,6 +116,8 @@ class Reporter(BaseReporter):
     :param max_packet_size: the largest UDP datagram the default sender writes
     :param exit_flush_timeout: seconds the interpreter may wait at exit for queued spans;
         0 disables the exit flush
+    :param resolve_interval: seconds between two resolutions of the agent's host by the default
+        sender (it also resolves after a failed send); None: only then
     :param logger: where the reporter logs (upstream's ``logger`` keyword)
     """
 
@@ -128,6 +135,7 @@ class Reporter(BaseReporter):
         sender: Optional[Sender] = None,
         max_packet_size: int = UDP_MAX_PACKET_SIZE,
         exit_flush_timeout: float = 2.0,
+        resolve_interval: Optional[float] = DEFAULT_UDP_RESOLVE_INTERVAL,
         logger: Optional[logging.Logger] = None,
     ) -> None:
         _check_int("queue_capacity", queue_capacity, 1)
@@ -154,6 +162,7 @@ class Reporter(BaseReporter):
         self._warn = RateLimitedLogger(self.logger, _LOG_INTERVAL)
         self._sender = sender
         self._max_packet_size = max_packet_size
+        self._resolve_interval = resolve_interval
         self._exit_flush_timeout = float(exit_flush_timeout)
         self._process: Optional[tuple[str, dict[str, Any], int]] = None
         self._process_version = 0
@@ -489,7 +498,10 @@ class Reporter(BaseReporter):
 
         channel = self._channel
         return UDPSender(
-            channel.host, channel.reporting_port, max_packet_size=self._max_packet_size
+            channel.host,
+            channel.reporting_port,
+            max_packet_size=self._max_packet_size,
+            resolve_interval=self._resolve_interval,
         )
 
     def _finish(self, requests: list[_FlushRequest]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import math
 import os
 import socket
 import sys
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import _encode, constants
 from ..thrift import _process_tag_tuples
-from ..utils import RateLimitedLogger
+from ..utils import RateLimitedLogger, is_host
 from ._base import LOG_INTERVAL, Packer, SendResult, check_int, check_seconds, logger
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ class UDPSender:
 
     :param max_packet_size: largest datagram, in bytes; at most 65,507 over IPv4 and 65,527 over
         IPv6 (the OS limits). A hostname that resolves to IPv4 caps a larger value at 65,507.
-    :param resolve_interval: seconds between two resolutions of ``host``
+    :param resolve_interval: seconds between two resolutions of ``host``; None: resolve once, and
+        again only after a failed send (Go's ``JAEGER_REPORTER_ATTEMPT_RECONNECTING_DISABLED``)
     """
 
     logs_too_large = True  # the Reporter leaves oversize drops to our own log line
@@ -98,10 +100,12 @@ class UDPSender:
         port: int,
         *,
         max_packet_size: int = constants.UDP_MAX_PACKET_SIZE,
-        resolve_interval: float = constants.DEFAULT_UDP_RESOLVE_INTERVAL,
+        resolve_interval: Optional[float] = constants.DEFAULT_UDP_RESOLVE_INTERVAL,
     ) -> None:
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError(f"host must be a non-empty string, got {host!r}")
+        if not isinstance(host, str) or not is_host(host.strip()):
+            raise ValueError(
+                f"host must be a host name or an IP address (no scheme, port or path), got {host!r}"
+            )
         check_int("port", port, 1, 65535)
         limit = constants.UDP_MAX_PAYLOAD_IPV6
         try:
@@ -113,7 +117,11 @@ class UDPSender:
         self.host = host.strip("[]")  # accept "[::1]" as written in URLs
         self.port = port
         self.max_packet_size = max_packet_size
-        self.resolve_interval = check_seconds("resolve_interval", resolve_interval)
+        self.resolve_interval = (
+            None
+            if resolve_interval is None
+            else check_seconds("resolve_interval", resolve_interval)
+        )
         self._warn = RateLimitedLogger(logger, LOG_INTERVAL)
         self._encoder = _encode.CompactEncoder()
         self._process: Optional[bytes] = None
@@ -198,7 +206,8 @@ class UDPSender:
         return self._resolve()
 
     def _resolve(self) -> bool:
-        self._next_resolve = time.monotonic() + self.resolve_interval
+        interval = self.resolve_interval
+        self._next_resolve = math.inf if interval is None else time.monotonic() + interval
         try:
             infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
         except (OSError, UnicodeError) as exc:  # gaierror is an OSError; an odd name a UnicodeError

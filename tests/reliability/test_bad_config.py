@@ -27,6 +27,16 @@ CONFIG_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("flush interval 0", {"reporter_flush_interval": 0}, "reporter_flush_interval"),
     ("flush interval -1", {"reporter_flush_interval": -1}, "reporter_flush_interval"),
     ("flush interval NaN", {"reporter_flush_interval": float("nan")}, "reporter_flush_interval"),
+    (
+        "reconnect interval 0",
+        {"reporter_attempt_reconnect_interval": 0},
+        "reporter_attempt_reconnect_interval",
+    ),
+    (
+        "reconnecting disabled 'maybe'",
+        {"reporter_attempt_reconnecting_disabled": "maybe"},
+        "reporter_attempt_reconnecting_disabled",
+    ),
     ("refresh interval 0", {"sampling_refresh_interval": 0}, "sampling_refresh_interval"),
     ("max operations 0", {"max_operations": 0}, "max_operations"),
     ("throttler refresh 0", {"throttler": {"refresh_interval": 0}}, "throttler.refresh_interval"),
@@ -45,6 +55,11 @@ CONFIG_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("port '6831x'", {"local_agent": {"reporting_port": "6831x"}}, "reporting_port"),
     ("port 1.5", {"local_agent": {"reporting_port": 1.5}}, "reporting_port"),
     ("port True", {"local_agent": {"reporting_port": True}}, "reporting_port"),
+    ("host with a space", {"local_agent": {"reporting_host": "bad host"}}, "reporting_host"),
+    ("host as a URL", {"local_agent": {"reporting_host": "http://agent"}}, "reporting_host"),
+    ("host with a port", {"local_agent": {"reporting_host": "agent:6831"}}, "reporting_host"),
+    ("host '::::'", {"local_agent": {"reporting_host": "::::"}}, "reporting_host"),
+    ("host 999.1.1.1", {"local_agent": {"reporting_host": "999.1.1.1"}}, "reporting_host"),
     ("probability 1.5", {"sampler": {"type": "probabilistic", "param": 1.5}}, "sampler.param"),
     ("probability -0.1", {"sampler": {"type": "probabilistic", "param": -0.1}}, "sampler.param"),
     ("probability NaN", {"sampler": {"type": "probabilistic", "param": float("nan")}}, "param"),
@@ -62,6 +77,7 @@ CONFIG_CASES: list[tuple[str, dict[str, Any], str]] = [
 # (what, environment, variable the message must contain), read by Config.from_env
 ENV_CASES: list[tuple[str, dict[str, str], str]] = [
     ("queue size 0", {"JAEGER_REPORTER_MAX_QUEUE_SIZE": "0"}, "JAEGER_REPORTER_MAX_QUEUE_SIZE"),
+    ("agent host as a URL", {"JAEGER_AGENT_HOST": "udp://agent"}, "JAEGER_AGENT_HOST"),
     ("queue size -5", {"JAEGER_REPORTER_MAX_QUEUE_SIZE": "-5"}, "JAEGER_REPORTER_MAX_QUEUE_SIZE"),
     ("queue size 'abc'", {"JAEGER_REPORTER_MAX_QUEUE_SIZE": "abc"}, "MAX_QUEUE_SIZE"),
     ("flush interval 0", {"JAEGER_REPORTER_FLUSH_INTERVAL": "0"}, "JAEGER_REPORTER_FLUSH"),
