@@ -109,6 +109,30 @@ def test_two_tracers_with_factories_on_one_registry(registry: CollectorRegistry)
         assert value(registry, "jaeger:finished_spans_total", service=name) == 1.0
 
 
+def test_factories_disagreeing_on_the_service_label_fail_clearly_at_construction(
+    registry: CollectorRegistry,
+) -> None:
+    """Prometheus cannot hold one name with two label sets: the second tracer's construction
+    raises a ValueError that says why and what to do (upstream: 'Duplicated timeseries')."""
+
+    def tracer(factory: PrometheusMetricsFactory) -> Tracer:
+        return Tracer("svc", InMemoryReporter(), ConstSampler(True), metrics_factory=factory)
+
+    tracer(PrometheusMetricsFactory(service_name_label="a", registry=registry))
+    with pytest.raises(ValueError, match="service_name_label") as info:
+        tracer(PrometheusMetricsFactory(registry=registry))
+    assert "jaeger:" in str(info.value)
+    tracer(PrometheusMetricsFactory(registry=CollectorRegistry()))  # its own registry: fine
+
+
+def test_a_name_taken_by_someone_else_fails_clearly(registry: CollectorRegistry) -> None:
+    from prometheus_client import Counter
+
+    Counter("jaeger:finished_spans", "the application's own", registry=registry)
+    with pytest.raises(ValueError, match="something else in this registry uses the name"):
+        PrometheusMetricsFactory(registry=registry).create_counter("jaeger:finished_spans")
+
+
 def test_default_registry_is_prometheus_clients_global() -> None:
     import prometheus_client
 

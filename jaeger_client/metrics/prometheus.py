@@ -42,13 +42,27 @@ def _get_collector(
             per_registry = _collectors[registry] = {}
         collector = per_registry.get(key)
         if collector is None:
-            collector = kind(
-                name=name,
-                documentation=name,
-                labelnames=labelnames,
-                namespace=namespace,
-                registry=registry,
-            )
+            try:
+                collector = kind(
+                    name=name,
+                    documentation=name,
+                    labelnames=labelnames,
+                    namespace=namespace,
+                    registry=registry,
+                )
+            except ValueError as exc:  # prometheus_client's "Duplicated timeseries"
+                others = sorted(labels for k, n, labels in per_registry if n == full_name)
+                raise ValueError(
+                    f"PrometheusMetricsFactory: {full_name} with labels {list(labelnames)} "
+                    f"cannot be registered ({exc}); "
+                    + (
+                        f"another factory registered it with labels {[list(o) for o in others]}:"
+                        " factories sharing a registry must agree on service_name_label, or "
+                        "pass each its own registry="
+                        if others
+                        else "something else in this registry uses the name"
+                    )
+                ) from exc
             per_registry[key] = collector
         return collector
 
