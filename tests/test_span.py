@@ -683,3 +683,49 @@ def test_concurrent_mutation_and_finish_lose_nothing_and_report_once(max_tags: i
     assert dropped.after_finish >= 2 * (per_thread - per_thread // 2 - 1)
     assert len(span._tags) <= max_tags and len(span._logs) <= max_tags
     encode_span(span)
+
+
+def test_baggage_written_by_many_threads_while_others_propagate_it_loses_nothing() -> None:
+    """Go's TestBaggageContextRace: writers of different keys never lose each other's updates
+    (the context is replaced under the span's lock), and a context being injected or read by
+    another thread never changes under it (copy-on-write)."""
+    from jaeger_client.reporter import InMemoryReporter
+    from jaeger_client.sampler import ConstSampler
+
+    tracer = Tracer("svc", InMemoryReporter(), ConstSampler(True))
+    span = tracer.start_span("op")
+    writers, rounds = 4, 300
+    start = threading.Barrier(2 * writers)
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            start.wait(10)
+            for j in range(rounds):
+                span.set_baggage_item(f"k{i}", str(j))
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+
+    def propagate() -> None:
+        try:
+            start.wait(10)
+            for _ in range(rounds):
+                context = span.context
+                before = dict(context.baggage)
+                carrier: dict[str, str] = {}
+                tracer.inject(context, opentracing.Format.TEXT_MAP, carrier)
+                extracted = tracer.extract(opentracing.Format.TEXT_MAP, carrier)
+                assert dict(context.baggage) == before == dict(extracted.baggage)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    threads += [threading.Thread(target=propagate) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not [t for t in threads if t.is_alive()]
+    assert errors == []
+    assert dict(span.context.baggage) == {f"k{i}": str(rounds - 1) for i in range(writers)}
+    span.finish()
