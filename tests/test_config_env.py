@@ -60,6 +60,10 @@ VARIABLES = [
     ("JAEGER_TRACEID_128BIT", "false", "generate_128bit_trace_id", False),
     ("JAEGER_DISABLED", "true", "enabled", False),
     ("JAEGER_DISABLED", "0", "enabled", True),
+    ("OTEL_SDK_DISABLED", "true", "enabled", False),
+    ("OTEL_SDK_DISABLED", "TRUE", "enabled", False),
+    ("OTEL_SDK_DISABLED", "1", "enabled", True),  # the OTel spec: only "true" disables
+    ("OTEL_SDK_DISABLED", "no", "enabled", True),
 ]  # fmt: skip
 
 
@@ -407,3 +411,10 @@ def test_the_reconnect_settings_reach_the_udp_sender() -> None:
             tracer.close().result(5)
     config = Config({"reporter_attempt_reconnect_interval": 5}, service_name="svc", validate=True)
     assert config.reporter_attempt_reconnect_interval == 5.0
+
+
+def test_jaeger_disabled_wins_over_otel_sdk_disabled() -> None:
+    both = {"JAEGER_DISABLED": "false", "OTEL_SDK_DISABLED": "true"}
+    assert from_env(both).enabled is True
+    assert from_env(both).sources["enabled"] == "env JAEGER_DISABLED"
+    assert from_env({"OTEL_SDK_DISABLED": "true"}, {"enabled": True}).enabled is True

@@ -105,6 +105,7 @@ ENV_VARS = (
     "JAEGER_SERVICE_NAME",
     "OTEL_SERVICE_NAME",
     "JAEGER_DISABLED",
+    "OTEL_SDK_DISABLED",
     "JAEGER_TAGS",
     "JAEGER_SAMPLER_TYPE",
     "JAEGER_SAMPLER_PARAM",
@@ -261,11 +262,15 @@ def _resolve_service_name(r: Resolver, argument: Optional[str]) -> None:
 
 
 def _resolve_enabled(r: Resolver) -> None:
-    ok, disabled = False, None
+    ok, disabled, source = False, None, "env JAEGER_DISABLED"
     if r.config.get("enabled") is None:
         ok, disabled = r.parse_env("JAEGER_DISABLED", parse_bool)
+        otel = r.env("OTEL_SDK_DISABLED") if r.env("JAEGER_DISABLED") is None else None
+        if otel is not None:
+            # the OpenTelemetry spec: "true" in any case disables, and any other value does not
+            ok, disabled, source = True, otel.strip().lower() == "true", "env OTEL_SDK_DISABLED"
     if ok:
-        r.set("enabled", not disabled, "env JAEGER_DISABLED")
+        r.set("enabled", not disabled, source)
     else:
         r.resolve("enabled", parse_bool, True)
 
