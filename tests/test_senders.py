@@ -10,7 +10,10 @@ import base64
 import logging
 import os
 import random
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -681,7 +684,7 @@ def test_tudptransport_writes_datagrams(agent_udp: socket.socket) -> None:
 class Collector:
     """A loopback stand-in for the collector's ``/api/traces`` (HTTP/1.1, keep-alive)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.client_ports: list[int] = []
         self.status = 202
@@ -709,11 +712,14 @@ class Collector:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/traces"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/api/traces"
 
     def close(self) -> None:
         self.hold.set()
@@ -873,6 +879,7 @@ def test_http_reset_after_fork_drops_the_connection(collector: Collector, closin
         ("http://host/api", {"timeout": 0}, "timeout"),
         ("http://host/api", {"timeout": float("inf")}, "timeout"),
         ("http://host/api", {"max_body_size": 0}, "max_body_size"),
+        ("https://host/api", {"ssl_context": "/etc/ssl/ca.pem"}, "ssl_context"),
     ],
 )
 def test_http_sender_rejects_bad_arguments(
@@ -880,6 +887,55 @@ def test_http_sender_rejects_bad_arguments(
 ) -> None:
     with pytest.raises(ValueError, match=match):
         HTTPSender(endpoint, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command line tool."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command (Debian: apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_collector(self_signed: tuple[str, str]) -> Iterator[Collector]:
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = Collector(tls=context)
+    yield server
+    server.close()
+
+
+def test_https_sender_verifies_the_collector_with_the_given_context(
+    tls_collector: Collector, self_signed: tuple[str, str], closing: Any
+) -> None:
+    tracer, spans = finished_spans(2)
+    trusted = ssl.create_default_context(cafile=self_signed[0])
+    sender = closing(http_sender(tls_collector.url, tracer, ssl_context=trusted))
+    assert sender.send(spans, 0) == SendResult(2, 0, 0)
+    assert [len(batch.spans) for batch in tls_collector.batches()] == [2]
+
+
+def test_https_sender_refuses_an_untrusted_collector_and_counts_the_spans_failed(
+    tls_collector: Collector, closing: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    tracer, spans = finished_spans(2)
+    sender = closing(http_sender(tls_collector.url, tracer))  # the system's trust store
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        assert sender.send(spans, 0) == SendResult(0, 0, 2)
+    assert tls_collector.requests == []
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
 
 
 def test_http_sender_accepts_https_and_ipv6_endpoints() -> None:

@@ -6,6 +6,7 @@ import base64
 import http.client
 import logging
 import re
+import ssl
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
@@ -42,6 +43,9 @@ class HTTPSender:
     :param headers: extra request headers
     :param timeout: seconds for each connect, send and receive on the connection
     :param max_body_size: largest request body, in bytes
+    :param ssl_context: for ``https``: how to verify the collector (a private CA, a client
+        certificate); by default the system's trust store, which ``SSL_CERT_FILE`` and
+        ``SSL_CERT_DIR`` can point elsewhere
     """
 
     logs_too_large = True  # the Reporter leaves oversize drops to our own log line
@@ -56,7 +60,10 @@ class HTTPSender:
         headers: Optional[Mapping[str, str]] = None,
         timeout: float = constants.DEFAULT_HTTP_SENDER_TIMEOUT,
         max_body_size: int = constants.DEFAULT_HTTP_MAX_BODY_SIZE,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise ValueError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
         if not isinstance(endpoint, str):
             raise ValueError(f"endpoint must be an http(s) URL string, got {endpoint!r}")
         try:
@@ -93,6 +100,7 @@ class HTTPSender:
         self.timeout = check_seconds("timeout", timeout)
         self.max_body_size = check_int("max_body_size", max_body_size, 1, 1 << 31)
         self._is_https = url.scheme == "https"
+        self._ssl_context = ssl_context
         self._host = url.hostname
         self._port = port
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
@@ -157,7 +165,9 @@ class HTTPSender:
         conn = self._conn
         if conn is None:
             if self._is_https:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
+                conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.timeout, context=self._ssl_context
+                )
             else:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
             self._conn = conn
