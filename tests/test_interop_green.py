@@ -1,7 +1,8 @@
-"""gevent ``patch_all``: every span from many greenlets reaches the agent (upstream sent none).
+"""Green threads: every span from many greenlets reaches the agent, under gevent's ``patch_all``
+(upstream sent none) and under eventlet's ``monkey_patch`` (upstream #191).
 
-The child process patches first and then imports jaeger_client (tests/frameworks/gevent_child.py):
-the reporter's thread, queue, lock and socket all become gevent's.
+The child process patches first and then imports jaeger_client (tests/frameworks/green_child.py):
+the reporter's thread, queue, lock and socket all become the library's green ones.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import pytest
 from jaeger_client import testing
 from jaeger_client.testing import InProcessAgent
 
-pytest.importorskip("gevent")
-
 jaeger_agent = testing.jaeger_agent
-CHILD = Path(__file__).resolve().parent / "frameworks" / "gevent_child.py"
+CHILD = Path(__file__).resolve().parent / "frameworks" / "green_child.py"
 
 
-def test_every_span_from_greenlets_under_patch_all_is_delivered(
-    jaeger_agent: InProcessAgent,
+@pytest.mark.parametrize("library", ["gevent", "eventlet"])
+def test_every_span_from_green_threads_is_delivered(
+    jaeger_agent: InProcessAgent, library: str
 ) -> None:
+    pytest.importorskip(library)
     greenlets, per_greenlet = 20, 10
     env = {
         **os.environ,
@@ -34,9 +35,10 @@ def test_every_span_from_greenlets_under_patch_all_is_delivered(
         "JAEGER_SAMPLER_TYPE": "const",
         "JAEGER_SAMPLER_PARAM": "1",
         "JAEGER_REPORTER_FLUSH_INTERVAL": "20ms",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",  # eventlet warns that it is deprecated
     }
     result = subprocess.run(
-        [sys.executable, str(CHILD), str(greenlets), str(per_greenlet)],
+        [sys.executable, str(CHILD), library, str(greenlets), str(per_greenlet)],
         env=env,
         capture_output=True,
         text=True,
@@ -52,5 +54,5 @@ def test_every_span_from_greenlets_under_patch_all_is_delivered(
     received = jaeger_agent.wait_for_spans(greenlets * per_greenlet)
     got = {(s.trace_id, s.span_id, s.parent_id, s.operation_name) for s in received}
     assert got == sent
-    assert all(s.service_name == "gevent-app" for s in received)
+    assert all(s.service_name == "green-app" for s in received)
     assert len({s.trace_id for s in received}) == greenlets  # one trace per greenlet
