@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -19,6 +20,68 @@ from jaeger_client.thrift_gen.agent import Agent
 
 # the parent's reporter worker is a thread: on 3.12+ forking then warns
 FORK_WARNING = "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+
+
+# ---- FIGURE lines (RELIABILITY.md §4) -----------------------------------------------------------
+# A test that measures one of the reference's figures records one ``FIGURE <n>: ...`` line through
+# the ``figure`` fixture; they are printed together, in figure order, in pytest's terminal summary
+# (also with ``-q``), with the outcome of any test that did not pass.
+
+_FIGURES = pytest.StashKey[list["Figure"]]()
+_OUTCOMES = pytest.StashKey[dict[str, str]]()
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    number: int
+    text: str
+    nodeid: str
+
+
+def _figures(config: pytest.Config) -> list[Figure]:
+    return config.stash.setdefault(_FIGURES, [])
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Iterator[Callable[[int, str], None]]:
+    """Record this test's ``FIGURE <number>: <text>`` line; each test records exactly one.
+
+    Record the numbers before asserting on them, so a failing run still shows what it measured.
+    """
+    recorded: list[Figure] = []
+
+    def record(number: int, text: str) -> None:
+        item = Figure(number, text, request.node.nodeid)
+        recorded.append(item)
+        _figures(request.config).append(item)
+
+    yield record
+    outcome = request.config.stash.setdefault(_OUTCOMES, {}).get(request.node.nodeid)
+    if outcome == "passed" and len(recorded) != 1:
+        pytest.fail(f"a test with the figure fixture records exactly one line, got {len(recorded)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.config.stash.setdefault(_OUTCOMES, {})[item.nodeid] = report.outcome
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    figures = _figures(config)
+    if not figures:
+        return
+    outcomes = config.stash.setdefault(_OUTCOMES, {})
+    scale = os.environ.get("JAEGER_RELIABILITY_SCALE", "ci").strip().lower() or "ci"
+    terminalreporter.section(f"reliability figures (JAEGER_RELIABILITY_SCALE={scale})")
+    for item in sorted(figures, key=lambda f: f.number):  # stable: recording order within one
+        line = f"FIGURE {item.number}: {item.text}"
+        outcome = outcomes.get(item.nodeid, "not run")
+        if outcome != "passed":
+            line += f"  [{outcome.upper()}: {item.nodeid}]"
+        terminalreporter.write_line(line)
 
 
 _OWN_THREADS = ("jaeger-",)  # the reporter's worker, pollers, the dev agent's threads

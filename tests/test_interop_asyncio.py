@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 from opentracing.scope_managers.contextvars import ContextVarsScopeManager
 
@@ -20,7 +20,9 @@ def make_tracer(agent: InProcessAgent) -> Any:
     ).new_tracer()
 
 
-def test_the_parent_is_active_in_gathered_and_created_tasks(jaeger_agent: InProcessAgent) -> None:
+def test_the_parent_is_active_in_gathered_and_created_tasks(
+    jaeger_agent: InProcessAgent, figure: Callable[[int, str], None]
+) -> None:
     tracer = make_tracer(jaeger_agent)
     seen: dict[str, Any] = {}
 
@@ -41,8 +43,14 @@ def test_the_parent_is_active_in_gathered_and_created_tasks(jaeger_agent: InProc
         return parent
 
     parent = asyncio.run(main())
-    assert seen == {"a": parent, "b": parent, "c": parent}
     spans = {s.operation_name: s for s in jaeger_agent.wait_for_spans(7)}
+    active = sum(value is parent for value in seen.values())
+    figure(
+        13,
+        f"asyncio with ContextVarsScopeManager: the parent active in {active} of 3 gathered and "
+        f"created tasks; {len(spans)} of 7 spans delivered after `await tracer.close()`",
+    )
+    assert seen == {"a": parent, "b": parent, "c": parent}
     assert len(spans) == 7
     root = spans["parent"]
     assert root.parent_id == 0

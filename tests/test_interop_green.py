@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -24,7 +25,7 @@ CHILD = Path(__file__).resolve().parent / "frameworks" / "green_child.py"
 
 @pytest.mark.parametrize("library", ["gevent", "eventlet"])
 def test_every_span_from_green_threads_is_delivered(
-    jaeger_agent: InProcessAgent, library: str
+    jaeger_agent: InProcessAgent, library: str, figure: Callable[[int, str], None]
 ) -> None:
     pytest.importorskip(library)
     greenlets, per_greenlet = 20, 10
@@ -53,6 +54,13 @@ def test_every_span_from_green_threads_is_delivered(
 
     received = jaeger_agent.wait_for_spans(greenlets * per_greenlet)
     got = {(s.trace_id, s.span_id, s.parent_id, s.operation_name) for s in received}
+    patching = "gevent patch_all()" if library == "gevent" else "eventlet monkey_patch()"
+    figure(
+        13,
+        f"{patching}: {len(got & sent)} of {len(sent)} spans from {greenlets} green threads "
+        f"delivered ({len(got & sent) / len(sent):.0%}), "
+        f"{len({s.trace_id for s in received})} traces",
+    )
     assert got == sent
     assert all(s.service_name == "green-app" for s in received)
     assert len({s.trace_id for s in received}) == greenlets  # one trace per greenlet

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 import pytest
 from opentracing import SpanContextCorruptedException
@@ -348,3 +348,68 @@ def test_a_raw_plus_is_a_space_to_us_and_a_plus_to_node(exchanges: dict[Any, Any
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# ---- Figure 16: the whole exchange, counted ---------------------------------------------------
+
+
+def _python_first_agrees(exchange: Any, sampling: Sampling, bits: int) -> bool:
+    root, extracted, child, back = exchange
+    if isinstance(back, Exception):
+        return False
+    return bool(
+        extracted["valid"]
+        and extracted["traceIdHex"] == hex_id(root.context.trace_id, bits)
+        and extracted["spanIdHex"] == hex_id(root.context.span_id)
+        and extracted["flags"] == flags_of(sampling)
+        and extracted["baggage"] == BAGGAGE
+        and back.trace_id == root.context.trace_id
+        and back.span_id == int(child["spanIdHex"], 16)
+        and back.parent_id == root.context.span_id
+        and back.flags == flags_of(sampling)
+        and back.baggage == BAGGAGE
+    )
+
+
+def _node_first_agrees(exchange: Any, sampling: Sampling) -> bool:
+    root, context, child, back = exchange
+    if isinstance(context, Exception):
+        return False
+    extracted = back["extracted"]
+    return bool(
+        context.trace_id == int(root["traceIdHex"], 16)
+        and context.span_id == int(root["spanIdHex"], 16)
+        and context.flags == flags_of(sampling)
+        and context.baggage == BAGGAGE
+        and extracted["traceIdHex"] == root["traceIdHex"]
+        and extracted["spanIdHex"] == hex_id(child.context.span_id)
+        and extracted["flags"] == flags_of(sampling)
+        and extracted["baggage"] == BAGGAGE
+        and back["child"]["parentIdHex"] == hex_id(child.context.span_id)
+    )
+
+
+def test_every_exchange_with_node_agrees(
+    exchanges: dict[Any, Any], figure: Callable[[int, str], None]
+) -> None:
+    """Figure 16: uber-trace-id and B3 (with baggage), 64- and 128-bit, sampled, unsampled and
+    debug, started on either side and continued by the other: ids, flags and baggage agree."""
+    results = [
+        _python_first_agrees(exchanges["py", name, bits, sampling], sampling, bits)
+        for name in PYTHON_FIRST
+        for bits in (64, 128)
+        for sampling in SAMPLINGS
+    ]
+    results += [
+        _node_first_agrees(exchanges["node", name, bits, sampling], sampling)
+        for name in NODE_FIRST
+        for bits in (64, 128)
+        for sampling in SAMPLINGS[:2]
+    ]
+    figure(
+        16,
+        f"Node jaeger-client 3.19 (uber-trace-id and B3 with baggage; 64/128-bit; sampled, "
+        f"unsampled, debug; started on either side): {sum(results)} of {len(results)} "
+        f"round trips agree on ids, flags and baggage ({sum(results) / len(results):.0%})",
+    )
+    assert all(results)

@@ -22,7 +22,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 from conftest import decode_emit_batch
@@ -305,3 +305,68 @@ def test_exit_without_close_delivers_every_span_over_udp(
     assert all((code, err) == (0, "") for code, _, err in results), results
     names = [s.operationName for p in received for s in decode_emit_batch(p).spans]
     assert len(names) == len(set(names)) == RUNS * SPANS
+
+
+WARNINGS_SCENARIO = textwrap.dedent(
+    """
+    import asyncio, socket
+    from opentracing.propagation import Format
+    from opentracing.scope_managers.contextvars import ContextVarsScopeManager
+    from jaeger_client import Config
+
+    agent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    agent.bind(("127.0.0.1", 0))
+    tracer = Config(
+        {"sampler": {"type": "const", "param": 1}, "propagation": ["jaeger", "b3", "w3c"],
+         "local_agent": {"reporting_host": "127.0.0.1",
+                         "reporting_port": agent.getsockname()[1]}},
+        service_name="warnings", scope_manager=ContextVarsScopeManager(), validate=True,
+    ).new_tracer()
+
+    async def child(n):
+        with tracer.start_active_span(f"child-{n}") as scope:
+            await asyncio.sleep(0)
+            return scope.span.context.parent_id
+
+    async def main():
+        with tracer.start_active_span("root") as scope:
+            scope.span.set_tag("n", 1)
+            scope.span.log_kv({"event": "x", "bytes": b"\\x00", "error.object": ValueError()})
+            scope.span.set_baggage_item("k", "v")
+            carrier = {}
+            tracer.inject(scope.span.context, Format.HTTP_HEADERS, carrier)
+            assert tracer.extract(Format.HTTP_HEADERS, carrier).baggage == {"k": "v"}
+            parents = await asyncio.gather(*(child(n) for n in range(3)))
+            assert set(parents) == {scope.span.context.span_id}, parents
+        await tracer.close()
+
+    asyncio.run(main())
+    agent.settimeout(5)
+    spans = agent.recv(65535)
+    agent.close()
+    print("ok")
+    """
+)
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_no_warning_at_all_in_dev_mode_with_warnings_as_errors(
+    interpreters: dict[str, tuple[str, str]], version: str, figure: Callable[[int, str], None]
+) -> None:
+    """Figure 13: a tracer with every codec, an asyncio app (contextvars scope manager, gathered
+    tasks, ``await tracer.close()``) and a delivered batch under ``-X dev`` (ResourceWarning and
+    asyncio debug on) with every warning an error: nothing is printed but ``ok``."""
+    exe, env = python(interpreters, version)
+    result = subprocess.run(
+        [exe, "-X", "dev", "-c", WARNINGS_SCENARIO],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    figure(
+        13,
+        f"python{version} -X dev -W error: tracer, every codec, asyncio app, close(): "
+        f"exit {result.returncode}, {len(result.stderr.splitlines())} lines on stderr",
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "ok", "")
