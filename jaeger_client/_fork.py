@@ -23,7 +23,14 @@ from typing import Any, Callable
 
 from .constants import LOGGER_NAME
 
-__all__ = ["GATE", "GATE_INTERVAL", "after_fork_in_child", "check_pid", "warn_if_threads_starve"]
+__all__ = [
+    "GATE",
+    "GATE_INTERVAL",
+    "after_fork_in_child",
+    "check_pid",
+    "is_uwsgi_master",
+    "warn_if_threads_starve",
+]
 
 _lock = threading.Lock()
 _methods: list[weakref.WeakMethod[Callable[[], Any]]] = []
@@ -133,3 +140,28 @@ def _is_on(value: Any) -> bool:
     if value is None or value is False:
         return False
     return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def is_uwsgi_master(uwsgi: Any = None) -> bool:
+    """Whether this is uWSGI's master process (where uWSGI loads the app unless ``--lazy-apps``).
+
+    A thread started there is inherited by every worker uWSGI forks, without Python's fork
+    handling: a worker can then hang for good on the GIL (unbit/uwsgi#1149, #1369; seen here in
+    a test run). So the reporter and the pollers start their threads in the workers instead.
+    Called only where a thread would start, never per span. ``uwsgi`` is the server's module
+    (default: the one it installs in ``sys.modules``).
+    """
+    if uwsgi is None:
+        uwsgi = sys.modules.get("uwsgi")
+        if uwsgi is None:
+            return False
+    try:
+        if uwsgi.worker_id() != 0:
+            return False
+        mule_id = getattr(uwsgi, "mule_id", None)
+        if mule_id is not None and mule_id() != 0:
+            return False
+        spooler = getattr(uwsgi, "i_am_the_spooler", None)
+        return not (spooler is not None and spooler())
+    except Exception:  # an odd uwsgi module: behave as outside uWSGI
+        return False

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlencode, urlsplit
 
 from . import __version__, _compat_names, constants
-from ._fork import after_fork_in_child
+from ._fork import after_fork_in_child, is_uwsgi_master
 
 __all__ = [
     "FetchError",
@@ -371,6 +371,8 @@ class Poller:
                 return
             if self._pid != os.getpid():  # forked without at-fork hooks having run
                 self._reinit_state()
+            if is_uwsgi_master():  # each worker starts its own (see _fork.is_uwsgi_master)
+                return
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 thread.start()

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -102,9 +104,36 @@ def start_gunicorn(agent: InProcessAgent) -> tuple[subprocess.Popen[str], int]:
 _BOUND = re.compile(r"bound to TCP address 127\.0\.0\.1:(\d+)")
 
 
+class UwsgiLog:
+    """Reads uWSGI's log (stderr) on a thread until every process holding it has exited."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stream = process.stderr
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.stream is not None
+        for line in self.stream:
+            self.lines.put(line)
+
+    def port(self, deadline: float) -> Optional[int]:
+        """The port uWSGI logs having bound (before it forks the workers), or None in time."""
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            found = _BOUND.search(line)
+            if found:
+                return int(found.group(1))
+
+
 def start_uwsgi(agent: InProcessAgent) -> tuple[subprocess.Popen[str], int]:
     """uWSGI with its defaults (app loaded in the master, no Python fork hooks), 2 processes,
-    on 127.0.0.1:0; the port is read from its log, which is then drained by a thread."""
+    on 127.0.0.1:0, in a process group of its own (stopped as a whole); the port is read from
+    its log."""
     pytest.importorskip("pyuwsgi")
     command = [
         *console_script("uwsgi"),
@@ -116,34 +145,68 @@ def start_uwsgi(agent: InProcessAgent) -> tuple[subprocess.Popen[str], int]:
         "--die-on-term",
         "--disable-logging",
     ]
+    threads_file = tempfile.NamedTemporaryFile(suffix=".json", delete=False)  # noqa: SIM115
+    threads_file.close()
+    _THREADS[agent.reporting_port] = threads_file.name
     process = subprocess.Popen(
         command,
-        env={**tracer_env(agent), "PYTHONPATH": str(FRAMEWORKS)},
+        env={
+            **tracer_env(agent),
+            "PYTHONPATH": str(FRAMEWORKS),
+            "PREFORK_THREADS_FILE": threads_file.name,
+            "PREFORK_SAMPLING_ENDPOINT": f"http://127.0.0.1:{agent.sampling_port}/sampling",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
-    assert process.stderr is not None
-    log: list[str] = []
-    deadline = time.monotonic() + START_DEADLINE
-    port = None
-    while port is None and time.monotonic() < deadline:
-        line = process.stderr.readline()  # uWSGI logs its socket before it forks the workers
-        if not line:
-            break
-        log.append(line)
-        found = _BOUND.search(line)
-        port = int(found.group(1)) if found else None
+    log = _LOGS[process.pid] = UwsgiLog(process)
+    port = log.port(time.monotonic() + START_DEADLINE)
     if port is None:
-        stop(process)
-        pytest.fail("uWSGI did not report its socket:\n" + "".join(log))
-    stderr = process.stderr
-    _DRAINS[process.pid] = threading.Thread(target=stderr.read, daemon=True)  # ends at exit
-    _DRAINS[process.pid].start()
+        stop_group(process)
+        pytest.fail("uWSGI did not log its socket in time")
     return process, port
 
 
-_DRAINS: dict[int, threading.Thread] = {}  # uWSGI's log readers, by process id
+_LOGS: dict[int, UwsgiLog] = {}  # uWSGI log readers, by master pid
+_THREADS: dict[int, str] = {}  # the app's thread names in uWSGI's master, by the agent's port
+
+
+def stop_group(process: subprocess.Popen[str]) -> list[int]:
+    """SIGTERM uWSGI's master (``--die-on-term``: it stops its workers and exits), SIGKILL what
+    is left of its process group after 20 s; return the pids that had to be killed."""
+    try:
+        process.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        return []
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 20
+    left = _group_members(process.pid)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)  # the workers exit after the master
+        left = _group_members(process.pid)
+    if left or process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    return left
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":  # pgrp; zombies are gone already
+                members.append(int(entry))
+    return members
 
 
 @pytest.fixture(params=["gunicorn", "uwsgi"])
@@ -155,12 +218,17 @@ def server(
     try:
         yield process, port
     finally:
-        stop(process)
-        drain = _DRAINS.pop(process.pid, None)
-        if drain is not None:
-            drain.join(10)
-        if process.stderr is not None:
+        if request.param == "uwsgi":
+            left = stop_group(process)
+            log = _LOGS.pop(process.pid)
+            log.thread.join(10)  # EOF: every process of the group has exited
+            assert process.stderr is not None
             process.stderr.close()
+            assert left == [], f"uWSGI processes {left} did not exit on SIGTERM (hung?)"
+        else:
+            stop(process)
+            if process.stderr is not None:
+                process.stderr.close()
 
 
 def call(port: int) -> dict[str, Any]:
@@ -206,5 +274,10 @@ def test_preloaded_tracer_delivers_each_workers_spans_with_distinct_ids(
     (preload,) = [s for s in spans if s.operation_name == "preload"]
     assert preload.tags["pid"] == process.pid
 
+    if isinstance(process.args, list) and "--die-on-term" in process.args:
+        # uWSGI's master ran no thread of ours when it forked (they would hang workers)
+        with open(_THREADS.pop(jaeger_agent.reporting_port)) as names:
+            assert not [name for name in json.load(names) if name.startswith("jaeger-")]
+        return  # the fixture stops the process group and checks every process exited
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0

@@ -198,3 +198,30 @@ def test_uwsgi_without_threads_is_warned_about(
     with caplog.at_level("WARNING", logger="jaeger_tracing"):
         assert _fork.warn_if_threads_starve(module if module is not None else object()) is warns
     assert ("--enable-threads" in caplog.text) is warns
+
+
+def _raises() -> int:
+    raise RuntimeError("not in a uWSGI process")
+
+
+@pytest.mark.parametrize(
+    ("ids", "is_master"),
+    [
+        ({"worker_id": 0, "mule_id": 0}, True),  # the master (or the app loading there)
+        ({"worker_id": 2, "mule_id": 0}, False),
+        ({"worker_id": 0, "mule_id": 1}, False),  # a mule
+        ({"worker_id": 0}, True),  # a uWSGI without mules
+    ],
+)
+def test_uwsgi_master_is_told_from_workers_and_mules(ids: dict[str, int], is_master: bool) -> None:
+    module = types.SimpleNamespace(**{name: (lambda v=v: v) for name, v in ids.items()})
+    assert _fork.is_uwsgi_master(module) is is_master
+
+
+def test_a_uwsgi_module_that_fails_or_a_spooler_is_not_the_master() -> None:
+    spooler = types.SimpleNamespace(
+        worker_id=lambda: 0, mule_id=lambda: 0, i_am_the_spooler=lambda: 1
+    )
+    assert _fork.is_uwsgi_master(spooler) is False
+    assert _fork.is_uwsgi_master(types.SimpleNamespace(worker_id=_raises)) is False
+    assert _fork.is_uwsgi_master(object()) is False

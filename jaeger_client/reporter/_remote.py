@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .._fork import after_fork_in_child, check_pid, warn_if_threads_starve
+from .._fork import after_fork_in_child, check_pid, is_uwsgi_master, warn_if_threads_starve
 from .._future import CloseFuture
 from ..constants import (
     DEFAULT_FLUSH_INTERVAL,
@@ -270,6 +270,15 @@ class Reporter(BaseReporter):
         if worker is not None and worker.is_alive():
             return True
         if self._is_exiting or _is_interpreter_exiting() or time.monotonic() < self._retry_start_at:
+            return False
+        if is_uwsgi_master():  # each worker starts its own (see _fork.is_uwsgi_master)
+            self._warn.log(
+                "uwsgi-master",
+                logging.INFO,
+                "uWSGI master: the %s thread starts in each worker; spans reported here are "
+                "sent by flush(), close() or at exit",
+                _WORKER_NAME,
+            )
             return False
         with self._start_lock:
             worker = self._worker
