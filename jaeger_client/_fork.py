@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import threading
+import time
 import weakref
 from typing import Any, Callable
 
@@ -33,61 +34,79 @@ __all__ = [
 ]
 
 _lock = threading.Lock()
-_methods: list[weakref.WeakMethod[Callable[[], Any]]] = []
+# (hook, the pid it was registered in): a late run (check_pid) skips the child's own objects
+_methods: list[tuple[weakref.WeakMethod[Callable[[], Any]], int]] = []
 _prune_at = 64  # drop dead references once the list has grown past this
 
 
 def after_fork_in_child(method: Callable[[], Any]) -> None:
     """Call bound ``method`` in every forked child while its object is alive.
 
-    Methods run in registration order, in the child, right after ``fork()`` returns there. One
-    that raises is logged and does not stop the others.
+    Methods run in registration order, in the child, right after ``fork()`` returns there (or at
+    the child's first span, see ``check_pid``). One that raises is logged and does not stop the
+    others.
     """
     global _prune_at
     ref: weakref.WeakMethod[Callable[[], Any]] = weakref.WeakMethod(method)
     with _lock:
-        _methods.append(ref)
+        _methods.append((ref, os.getpid()))
         if len(_methods) > _prune_at:
-            _methods[:] = [r for r in _methods if r() is not None]
+            _methods[:] = [(r, pid) for r, pid in _methods if r() is not None]
             _prune_at = max(64, 2 * len(_methods))
 
 
-# time.time() from which the next span start calls check_pid (a list: read and set in place)
-GATE = [0.0]
+# [next, last]: time.time() from which a span start calls check_pid, and when it last did; a
+# start before ``last`` (the clock stepped back) checks too. A list: read and set in place.
+GATE = [0.0, 0.0]
 GATE_INTERVAL = 0.001
 _hooked_pid = os.getpid()  # the process whose hooks have run (or that needed none)
-_claims: dict[int, int] = {}  # pid -> the thread that runs the hooks there
+# pid -> (the thread running the hooks there, set once they have run)
+_claims: dict[int, tuple[int, threading.Event]] = {}
+_running: set[int] = set()  # pids where the claimant is running the hooks
 
 
 def check_pid(now: float) -> None:
-    """Run the fork hooks here if this process was forked without running them."""
-    GATE[0] = now + GATE_INTERVAL
+    """Run the fork hooks here if this process was forked without running them.
+
+    One thread runs them; another that gets here meanwhile waits for them (up to 5 s) rather
+    than go on with the parent's state. Hooks of objects made in this process are skipped.
+    """
     pid = os.getpid()
-    if pid == _hooked_pid:
-        return
-    me = threading.get_ident()
-    if _claims.setdefault(pid, me) == me:  # atomic: one thread of the child runs them
-        logging.getLogger(LOGGER_NAME).info(
-            "process %d was forked without Python's fork hooks (uWSGI without "
-            "--py-call-uwsgi-fork-hooks?): resetting the tracer's state here",
-            pid,
-        )
-        _run_in_child()
+    if pid != _hooked_pid:
+        me = threading.get_ident()
+        claim = _claims.setdefault(pid, (me, threading.Event()))  # atomic: one claimant
+        if claim[0] == me:
+            if not claim[1].is_set() and pid not in _running:  # not again from inside a hook
+                _running.add(pid)
+                try:
+                    logging.getLogger(LOGGER_NAME).info(
+                        "process %d was forked without Python's fork hooks (uWSGI without "
+                        "--py-call-uwsgi-fork-hooks?): resetting the tracer's state here",
+                        pid,
+                    )
+                    _run_in_child()
+                finally:
+                    claim[1].set()
+        else:
+            claim[1].wait(5.0)
+    GATE[1] = now
+    GATE[0] = now + GATE_INTERVAL
 
 
 def _run_in_child() -> None:
     global _lock, _hooked_pid
-    _hooked_pid = os.getpid()
+    pid = os.getpid()
     # Another thread of the parent may have held the lock at fork time; it does not exist here.
     _lock = threading.Lock()
-    for ref in list(_methods):
+    for ref, registered_in in list(_methods):
         method = ref()
-        if method is None:
+        if method is None or registered_in == pid:  # made here, after the fork: nothing to reset
             continue
         try:
             method()
         except Exception:  # one owner's broken hook must not leave the others un-reset
             logging.getLogger(LOGGER_NAME).exception("after-fork hook %r failed", method)
+    _hooked_pid = pid  # last: a thread in check_pid meanwhile waits for the claimant
 
 
 if hasattr(os, "register_at_fork"):  # pragma: no branch - absent only on Windows
@@ -142,6 +161,9 @@ def _is_on(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
+_master_seen: list[Any] = [0, 0.0, False]  # [pid, monotonic deadline, answer]
+
+
 def is_uwsgi_master(uwsgi: Any = None) -> bool:
     """Whether this is uWSGI's master process (where uWSGI loads the app unless ``--lazy-apps``).
 
@@ -155,6 +177,15 @@ def is_uwsgi_master(uwsgi: Any = None) -> bool:
         uwsgi = sys.modules.get("uwsgi")
         if uwsgi is None:
             return False
+        now = time.monotonic()
+        pid, until, answer = _master_seen
+        if pid == os.getpid() and now < until:
+            return bool(answer)
+        answer = is_uwsgi_master(uwsgi)
+        # kept a second: asked on every span the master reports (it never gets a thread), and a
+        # uWSGI without --master loads the app as "worker 0" before it becomes worker 1
+        _master_seen[:] = [os.getpid(), now + 1.0, answer]
+        return answer
     try:
         if uwsgi.worker_id() != 0:
             return False

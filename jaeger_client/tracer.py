@@ -345,7 +345,8 @@ class Tracer(opentracing.Tracer):
         # as a dozen attribute stores on 3.11. Keep the stores in step with Span.__init__ and
         # SpanContext.__init__.
         now = time.time()
-        if now >= _FORK_GATE[0]:  # at most once a millisecond: forked without fork hooks?
+        gate = _FORK_GATE
+        if not gate[1] <= now < gate[0]:  # at most once a millisecond: forked without hooks?
             check_pid(now)
         parent: Any = child_of
         if parent is None and not ignore_active_span:

@@ -156,3 +156,9 @@ def test_missing_prometheus_client_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     ).stdout
     assert "jaeger_client[prometheus]" in out
+
+
+def test_an_invalid_name_keeps_prometheus_clients_own_error(registry: CollectorRegistry) -> None:
+    with pytest.raises(ValueError, match="Reserved label") as info:
+        PrometheusMetricsFactory(registry=registry).create_counter("x", {"__reserved": "1"})
+    assert "registry" not in str(info.value)  # not dressed up as a clash

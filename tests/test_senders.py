@@ -924,6 +924,7 @@ def test_http_reset_after_fork_drops_the_connection(collector: Collector, closin
         ("http://host/api", {"timeout": float("inf")}, "timeout"),
         ("http://host/api", {"max_body_size": 0}, "max_body_size"),
         ("https://host/api", {"ssl_context": "/etc/ssl/ca.pem"}, "ssl_context"),
+        ("http://host/api", {"ssl_context": ssl.create_default_context()}, "https"),
     ],
 )
 def test_http_sender_rejects_bad_arguments(

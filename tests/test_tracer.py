@@ -448,7 +448,7 @@ def test_fork_hook_registry_drops_collected_owners() -> None:
             # tracers die only by the cycle collector (opentracing's no-op span points back at the
             # tracer); 3.13 runs it less often, so collect here to make the bound deterministic
             gc.collect()
-    alive = [ref for ref in _fork._methods if ref() is not None]
+    alive = [ref for ref, _ in _fork._methods if ref() is not None]
     assert len(_fork._methods) <= max(64, 2 * len(alive)) + 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import types
 from typing import Any
@@ -225,3 +226,103 @@ def test_a_uwsgi_module_that_fails_or_a_spooler_is_not_the_master() -> None:
     assert _fork.is_uwsgi_master(spooler) is False
     assert _fork.is_uwsgi_master(types.SimpleNamespace(worker_id=_raises)) is False
     assert _fork.is_uwsgi_master(object()) is False
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_without_fork_hooks_two_threads_first_spans_both_wait_for_the_reset() -> None:
+    """A worker with several threads (uWSGI --threads): whichever starts a span first runs the
+    hooks; the others wait for them instead of drawing from the parent's generator."""
+
+    class SlowHook:  # registered first, so the tracer's reseed runs 0.2 s into the reset
+        def reset(self) -> None:
+            time.sleep(0.2)
+
+    slow = SlowHook()
+    _fork.after_fork_in_child(slow.reset)
+    tracer = Tracer("svc", Reporter(LocalAgentSender("127.0.0.1", 5778, 9), batch_size=1),
+                    ConstSampler(True))  # fmt: skip
+    time.sleep(2 * _fork.GATE_INTERVAL)
+
+    def child() -> Any:
+        start = threading.Barrier(4)
+        ids: list[int] = []
+
+        def first_span() -> None:
+            start.wait(5)
+            ids.append(tracer.start_span("first").context.trace_id)
+
+        threads = [threading.Thread(target=first_span) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        return ids
+
+    try:
+        child_ids = run_in_child(child, raw=True)
+        parent_next = [tracer.start_span("next").context.trace_id for _ in range(4)]
+        assert len(child_ids) == 4
+        assert not set(child_ids) & set(parent_next)  # all four drawn after the reseed
+    finally:
+        tracer.close().result(DEADLINE)
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_a_tracer_made_in_a_child_without_fork_hooks_is_not_reset_by_them(
+    agent_udp: socket.socket,
+) -> None:
+    """jaeger_client imported in uWSGI's master, the tracer built in the worker (a postfork
+    hook): the late reset must leave the worker's own tracer, queue and pollers alone."""
+    port = agent_udp.getsockname()[1]
+    parent = Tracer("parent", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
+                    ConstSampler(True))  # fmt: skip
+    time.sleep(2 * _fork.GATE_INTERVAL)
+
+    def child() -> Any:
+        tracer = Tracer("child", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
+                        ConstSampler(True))  # fmt: skip
+        client_id = tracer.client_id
+        tracer.start_span("made-in-the-child").finish()  # this start runs the late hooks
+        delivered = tracer.flush(DEADLINE)
+        tracer.close().result(DEADLINE)
+        return [delivered, tracer.client_id == client_id]
+
+    try:
+        assert run_in_child(child, raw=True) == [True, True]
+        batches = receive_batches(agent_udp, 1)
+        assert [s.operationName for b in batches for s in b.spans] == ["made-in-the-child"]
+    finally:
+        parent.close().result(DEADLINE)
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+@pytest.mark.parametrize("reporter_running", [False, True])
+def test_a_span_started_before_a_fork_without_hooks_and_finished_after_is_sent_or_counted(
+    agent_udp: socket.socket, reporter_running: bool
+) -> None:
+    """No span starts in the child, so only the reporter can notice the fork. Without a worker
+    inherited, the span goes out from the child; with one, the copied queue cannot be told from
+    the parent's and is dropped, counted (never lost silently)."""
+    port = agent_udp.getsockname()[1]
+    tracer = Tracer("svc", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
+                    ConstSampler(True))  # fmt: skip
+    if reporter_running:
+        tracer.start_span("parent").finish()
+        assert tracer.flush(DEADLINE)
+    open_span = tracer.start_span("crosses-the-fork")
+
+    def child() -> Any:
+        open_span.finish()
+        delivered = tracer.flush(DEADLINE)
+        stats = tracer.reporter.stats()  # type: ignore[attr-defined]
+        return [delivered, stats.sent, stats.dropped]
+
+    try:
+        delivered, sent, dropped = run_in_child(child, raw=True)
+        names = [s.operationName for b in receive_batches(agent_udp, 2, 1.0) for s in b.spans]
+        if reporter_running:
+            assert (sent, dropped) == (0, 1) and names == ["parent"]
+        else:
+            assert (delivered, sent, dropped) == (True, 1, 0) and names == ["crosses-the-fork"]
+    finally:
+        tracer.close().result(DEADLINE)

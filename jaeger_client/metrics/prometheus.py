@@ -50,7 +50,9 @@ def _get_collector(
                     namespace=namespace,
                     registry=registry,
                 )
-            except ValueError as exc:  # prometheus_client's "Duplicated timeseries"
+            except ValueError as exc:
+                if "Duplicated" not in str(exc):  # an invalid name or label: as it is
+                    raise
                 others = sorted(labels for k, n, labels in per_registry if n == full_name)
                 raise ValueError(
                     f"PrometheusMetricsFactory: {full_name} with labels {list(labelnames)} "

@@ -192,6 +192,7 @@ class Reporter(BaseReporter):
         self._worker: Optional[threading.Thread] = None
         self._has_worker = False
         self._retry_start_at = 0.0
+        self._uwsgi_master_logged = False
         self._deadline = 0.0
         self._flush_requests: list[_FlushRequest] = []
         self._in_flight = 0
@@ -232,13 +233,14 @@ class Reporter(BaseReporter):
 
     def report_span(self, span: Span) -> None:
         """Queue a finished span; O(1), never blocks and never raises."""
+        if not self._has_worker:
+            # first: in a child forked without fork hooks this resets the queue (check_pid)
+            self._ensure_worker()
         queue = self._queue
         if self._is_closed or len(queue) >= self.queue_capacity:
             self._drop_span()
             return
         queue.append(span)
-        if not self._has_worker:
-            self._ensure_worker()
         # _is_wake_pending mirrors the Event: a plain attribute, where is_set() is a call
         if len(queue) >= self.batch_size and not self._is_wake_pending:
             self._wake_worker()
@@ -255,9 +257,24 @@ class Reporter(BaseReporter):
         except Exception:  # a user's metrics callback must not break Span.finish()
             pass
 
+    def _late_fork_reset(self) -> None:
+        """Run the fork hooks in a child forked without them (``check_pid``), this reporter's
+        included. The spans queued then are the parent's or ones finished here since the fork
+        (started before it): they cannot be told apart, so they are dropped, and counted."""
+        queue = self._queue
+        check_pid(time.time())
+        if self._queue is not queue and queue:
+            lost = len(queue)
+            with self._lock:
+                self._dropped_queue_full += lost
+            try:
+                self.metrics.reporter_dropped(lost)
+            except Exception:  # a user's metrics callback must not break reporting
+                pass
+
     def _wake_worker(self) -> None:
         if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
-            check_pid(time.time())
+            self._late_fork_reset()
             return
         self._is_wake_pending = True
         self._wake.set()
@@ -265,20 +282,20 @@ class Reporter(BaseReporter):
     def _ensure_worker(self) -> bool:
         """Start this process's worker unless it runs; return whether one runs now."""
         if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
-            check_pid(time.time())
+            self._late_fork_reset()
         worker = self._worker
         if worker is not None and worker.is_alive():
             return True
         if self._is_exiting or _is_interpreter_exiting() or time.monotonic() < self._retry_start_at:
             return False
         if is_uwsgi_master():  # each worker starts its own (see _fork.is_uwsgi_master)
-            self._warn.log(
-                "uwsgi-master",
-                logging.INFO,
-                "uWSGI master: the %s thread starts in each worker; spans reported here are "
-                "sent by flush(), close() or at exit",
-                _WORKER_NAME,
-            )
+            if not self._uwsgi_master_logged:
+                self._uwsgi_master_logged = True
+                self.logger.info(
+                    "uWSGI master: the %s thread starts in each worker; spans reported here "
+                    "are sent by flush(), close() or at exit",
+                    _WORKER_NAME,
+                )
             return False
         with self._start_lock:
             worker = self._worker
@@ -325,7 +342,7 @@ class Reporter(BaseReporter):
         if threading.current_thread() is self._worker:
             return False  # the worker would wait for itself
         if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
-            check_pid(time.time())
+            self._late_fork_reset()
         request = _FlushRequest()
         with self._lock:
             future = self._close_future
@@ -346,12 +363,14 @@ class Reporter(BaseReporter):
     def close(self) -> CloseFuture:
         """Send every queued span, then close the sender; idempotent (same future each time).
 
-        Returns at once. The future completes when the worker is done, even if the sender
-        fails; a sender that blocks delays it, so bound the wait with ``.result(timeout)``.
+        Returns at once where a worker thread runs. The future completes when the worker is done,
+        even if the sender fails; a sender that blocks delays it, so bound the wait with
+        ``.result(timeout)``. Where no worker may run (uWSGI's master) the queue is sent on the
+        calling thread first.
         Spans reported afterwards are counted as dropped.
         """
         if os.getpid() != self._pid:  # forked without fork hooks, and no span started since
-            check_pid(time.time())
+            self._late_fork_reset()
         with self._lock:
             if self._close_future is not None:
                 return self._close_future

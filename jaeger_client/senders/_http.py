@@ -6,7 +6,6 @@ import base64
 import http.client
 import logging
 import re
-import ssl
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
@@ -17,6 +16,8 @@ from ..utils import RateLimitedLogger
 from ._base import LOG_INTERVAL, Packer, SendResult, check_int, check_seconds, logger
 
 if TYPE_CHECKING:
+    import ssl
+
     from ..span import Span
 
 __all__ = ["HTTPSender"]
@@ -62,8 +63,11 @@ class HTTPSender:
         max_body_size: int = constants.DEFAULT_HTTP_MAX_BODY_SIZE,
         ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
-        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
-            raise ValueError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
+        if ssl_context is not None:
+            import ssl  # here: Python may be built without it, and the UDP path imports us
+
+            if not isinstance(ssl_context, ssl.SSLContext):
+                raise ValueError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
         if not isinstance(endpoint, str):
             raise ValueError(f"endpoint must be an http(s) URL string, got {endpoint!r}")
         try:
@@ -100,6 +104,8 @@ class HTTPSender:
         self.timeout = check_seconds("timeout", timeout)
         self.max_body_size = check_int("max_body_size", max_body_size, 1, 1 << 31)
         self._is_https = url.scheme == "https"
+        if ssl_context is not None and not self._is_https:
+            raise ValueError(f"ssl_context is for https endpoints, got {endpoint!r}")
         self._ssl_context = ssl_context
         self._host = url.hostname
         self._port = port
