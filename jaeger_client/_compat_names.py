@@ -3,8 +3,9 @@
 jaeger-client 4.8.0 code could write ``from jaeger_client.config import DEFAULT_SAMPLING_INTERVAL``
 or ``from jaeger_client.tracer import Sampler``: the names were there, imported from elsewhere. Our
 modules keep them without importing them eagerly (no import cycles, no start-up cost) through a
-PEP 562 module ``__getattr__`` built here. ``tests/test_upstream_api.py`` checks every such name
-against upstream's recorded namespace.
+PEP 562 module ``__getattr__`` built here, and import them under ``TYPE_CHECKING`` for type
+checkers (``tests/test_import_paths.py`` keeps the two lists equal). ``tests/test_upstream_api.py``
+checks every such name against upstream's recorded namespace.
 """
 
 from __future__ import annotations

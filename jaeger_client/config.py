@@ -694,7 +694,26 @@ def _display(name: str, value: Any) -> str:
     return str(value)
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from opentracing import ScopeManager as ScopeManager
+
+    from .codecs import B3Codec as B3Codec
+    from .constants import BAGGAGE_HEADER_PREFIX as BAGGAGE_HEADER_PREFIX
+    from .constants import DEBUG_ID_HEADER_KEY as DEBUG_ID_HEADER_KEY
+    from .constants import DEFAULT_FLUSH_INTERVAL as DEFAULT_FLUSH_INTERVAL
+    from .constants import DEFAULT_SAMPLING_INTERVAL as DEFAULT_SAMPLING_INTERVAL
+    from .constants import DEFAULT_THROTTLER_REFRESH_INTERVAL as DEFAULT_THROTTLER_REFRESH_INTERVAL
+    from .constants import MAX_TAG_VALUE_LENGTH as MAX_TAG_VALUE_LENGTH
+    from .constants import MAX_TRACEBACK_LENGTH as MAX_TRACEBACK_LENGTH
+    from .constants import SAMPLER_TYPE_CONST as SAMPLER_TYPE_CONST
+    from .constants import SAMPLER_TYPE_PROBABILISTIC as SAMPLER_TYPE_PROBABILISTIC
+    from .constants import SAMPLER_TYPE_RATE_LIMITING as SAMPLER_TYPE_RATE_LIMITING
+    from .constants import TRACE_ID_HEADER as TRACE_ID_HEADER
+    from .reporter import BaseReporter as BaseReporter
+    from .throttler import RemoteThrottler as RemoteThrottler
+    from .throttler import Throttler as Throttler
+    from .utils import get_boolean as get_boolean
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

@@ -412,7 +412,11 @@ class Poller:
         self._reinit_state()
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from thrift.transport.TTransport import TBufferedTransport as TBufferedTransport
+
+    from .TUDPTransport import TUDPTransport as TUDPTransport
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

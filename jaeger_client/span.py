@@ -593,7 +593,9 @@ class _Denied:
 _DENIED: Any = _Denied()
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from opentracing import Reference as Reference
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

@@ -234,7 +234,10 @@ class RemoteThrottler(Throttler):
         self._poller.close()
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from .constants import DEFAULT_THROTTLER_REFRESH_INTERVAL as DEFAULT_THROTTLER_REFRESH_INTERVAL
+    from .metrics import Metrics as Metrics
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

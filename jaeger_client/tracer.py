@@ -793,7 +793,15 @@ class NoopTracer(opentracing.Tracer):
         return completed_future()
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from opentracing import Reference as Reference
+    from opentracing import ScopeManager as ScopeManager
+
+    from .codecs import ZipkinSpanFormat as ZipkinSpanFormat
+    from .reporter import BaseReporter as BaseReporter
+    from .sampler import Sampler as Sampler
+    from .throttler import Throttler as Throttler
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

@@ -259,3 +259,41 @@ def test_fresh_import_needs_no_tornado_no_six_no_dns_and_starts_no_thread() -> N
     assert report["threads"] == ["MainThread"]
     assert report["spans"] == 1
     assert report["ip"].count(".") == 3
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "jaeger_client.config",
+        "jaeger_client.reporter",
+        "jaeger_client.sampler",
+        "jaeger_client.span",
+        "jaeger_client.throttler",
+        "jaeger_client.tracer",
+        "jaeger_client.local_agent_net",
+    ],
+)
+def test_compat_names_for_type_checkers_match_those_served_at_run_time(module: str) -> None:
+    """Each module lists upstream's imported names twice: as ``if TYPE_CHECKING`` imports (what
+    mypy sees) and in the ``__getattr__`` mapping (what runs). The two lists must agree."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module)))
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        and node.orelse
+    ]
+    for_type_checkers = {
+        alias.name
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    mapping = next(n for n in ast.walk(block.orelse[0]) if isinstance(n, ast.Dict))
+    at_run_time = {name for value in ast.literal_eval(mapping).values() for name in value}
+    assert for_type_checkers == at_run_time

@@ -33,7 +33,14 @@ __all__ = [
 ]
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from ..constants import DEFAULT_FLUSH_INTERVAL as DEFAULT_FLUSH_INTERVAL
+    from ..metrics import LegacyMetricsFactory as LegacyMetricsFactory
+    from ..metrics import Metrics as Metrics
+    from ..metrics import MetricsFactory as MetricsFactory
+    from ..span import Span as Span
+    from ..utils import ErrorReporter as ErrorReporter
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {

@@ -69,7 +69,20 @@ __all__ = [
 ]
 
 
-if not TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+if TYPE_CHECKING:  # upstream's names held here by import (see _compat_names)
+    from ..constants import DEFAULT_SAMPLING_INTERVAL as DEFAULT_SAMPLING_INTERVAL
+    from ..constants import SAMPLER_TYPE_CONST as SAMPLER_TYPE_CONST
+    from ..constants import SAMPLER_TYPE_LOWER_BOUND as SAMPLER_TYPE_LOWER_BOUND
+    from ..constants import SAMPLER_TYPE_PROBABILISTIC as SAMPLER_TYPE_PROBABILISTIC
+    from ..constants import SAMPLER_TYPE_RATE_LIMITING as SAMPLER_TYPE_RATE_LIMITING
+    from ..constants import _max_id_bits as _max_id_bits
+    from ..metrics import LegacyMetricsFactory as LegacyMetricsFactory
+    from ..metrics import Metrics as Metrics
+    from ..metrics import MetricsFactory as MetricsFactory
+    from ..rate_limiter import RateLimiter as RateLimiter
+    from ..sampler._remote import default_logger as default_logger
+    from ..utils import ErrorReporter as ErrorReporter
+else:
     __getattr__ = _compat_names.module_getattr(
         __name__,
         {
