@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlencode, urlsplit
 
 from . import __version__, _compat_names, constants
-from ._fork import after_fork_in_child, is_uwsgi_master
+from ._fork import after_fork_in_child, check_pid, is_uwsgi_master
 
 __all__ = [
     "FetchError",
@@ -365,12 +365,12 @@ class Poller:
 
     def start(self) -> None:
         """Start the thread if this process has none yet and the poller is not closed."""
+        if self._pid != os.getpid():  # forked without fork hooks, and no span started since
+            check_pid(time.time())  # runs every owner's hook, this poller's included
         with self._lock:
             if self.is_closed or not self.is_enabled:
                 self.needs_start = False
                 return
-            if self._pid != os.getpid():  # forked without at-fork hooks having run
-                self._reinit_state()
             if is_uwsgi_master():  # each worker starts its own (see _fork.is_uwsgi_master)
                 return
             if self._thread is None:

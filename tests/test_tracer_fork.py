@@ -14,7 +14,7 @@ import pytest
 from conftest import FORK_WARNING, decode_emit_batch, receive_batches, run_in_child
 
 from jaeger_client import _fork
-from jaeger_client.local_agent_net import LocalAgentSender
+from jaeger_client.local_agent_net import HTTPFetcher, LocalAgentSender, Poller
 from jaeger_client.reporter import Reporter
 from jaeger_client.sampler import ConstSampler
 from jaeger_client.tracer import Tracer
@@ -328,3 +328,24 @@ def test_a_span_started_before_a_fork_without_hooks_and_finished_after_is_sent_o
             assert (delivered, sent, dropped) == (True, 1, 0) and names == ["crosses-the-fork"]
     finally:
         tracer.close().result(DEADLINE)
+
+
+@pytest.mark.filterwarnings(FORK_WARNING)
+def test_a_poller_started_first_in_a_child_without_fork_hooks_runs_them() -> None:
+    """A remote sampler asked before any span starts: its poller notices the fork, runs every
+    owner's hook (check_pid) and starts its own thread in the child."""
+    polls: list[int] = []
+    poller = Poller("jaeger-test-poller", lambda: polls.append(os.getpid()), 60.0, HTTPFetcher())
+    poller.start()  # the parent's thread
+
+    def child() -> Any:
+        poller.start()
+        deadline = time.monotonic() + 5
+        while os.getpid() not in polls and time.monotonic() < deadline:
+            time.sleep(0.01)  # the child's first poll runs at once
+        return [_fork._hooked_pid == os.getpid(), os.getpid() in polls]
+
+    try:
+        assert run_in_child(child, raw=True) == [True, True]
+    finally:
+        poller.close()
