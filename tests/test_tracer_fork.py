@@ -24,6 +24,17 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 DEADLINE = 5.0
 
 
+def udp_tracer(port: int, name: str = "svc", *, sent_one: bool = False, **kwargs: Any) -> Tracer:
+    """A tracer whose Reporter sends to ``port`` on loopback; with ``sent_one`` its worker runs
+    (a span sent and flushed), as in a master that reported before forking."""
+    reporter = Reporter(LocalAgentSender("127.0.0.1", 5778, port), **kwargs)
+    tracer = Tracer(name, reporter, ConstSampler(True))
+    if sent_one:
+        tracer.start_span("parent").finish()
+        assert tracer.flush(DEADLINE)
+    return tracer
+
+
 def client_uuid_of(packet: bytes) -> tuple[list[str], int]:
     batch = decode_emit_batch(packet)
     tags = {tag.key: tag.vLong for tag in batch.process.tags}
@@ -147,12 +158,7 @@ def test_a_child_forked_without_fork_hooks_resets_at_its_first_span(
     """uWSGI's workers: fork(2) runs no Python hooks. The child's first span (a millisecond or
     more after the parent's last) still draws from a reseeded generator, and its spans go out
     through its own queue and worker, not the parent's copied state."""
-    port = agent_udp.getsockname()[1]
-    reporter = Reporter(LocalAgentSender("127.0.0.1", 5778, port), batch_size=1)
-    tracer = Tracer("svc", reporter, ConstSampler(True))
-    if reporter_running:
-        tracer.start_span("parent").finish()
-        assert tracer.flush(DEADLINE)
+    tracer = udp_tracer(agent_udp.getsockname()[1], sent_one=reporter_running, batch_size=1)
     time.sleep(2 * _fork.GATE_INTERVAL)  # a worker's first request comes later than that
 
     def child() -> Any:
@@ -239,8 +245,7 @@ def test_without_fork_hooks_two_threads_first_spans_both_wait_for_the_reset() ->
 
     slow = SlowHook()
     _fork.after_fork_in_child(slow.reset)
-    tracer = Tracer("svc", Reporter(LocalAgentSender("127.0.0.1", 5778, 9), batch_size=1),
-                    ConstSampler(True))  # fmt: skip
+    tracer = udp_tracer(9, batch_size=1)
     time.sleep(2 * _fork.GATE_INTERVAL)
 
     def child() -> Any:
@@ -276,13 +281,11 @@ def test_a_tracer_made_in_a_child_without_fork_hooks_is_not_reset_by_them(
     """jaeger_client imported in uWSGI's master, the tracer built in the worker (a postfork
     hook): the late reset must leave the worker's own tracer, queue and pollers alone."""
     port = agent_udp.getsockname()[1]
-    parent = Tracer("parent", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
-                    ConstSampler(True))  # fmt: skip
+    parent = udp_tracer(port, "parent")
     time.sleep(2 * _fork.GATE_INTERVAL)
 
     def child() -> Any:
-        tracer = Tracer("child", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
-                        ConstSampler(True))  # fmt: skip
+        tracer = udp_tracer(port, "child")
         client_id = tracer.client_id
         tracer.start_span("made-in-the-child").finish()  # this start runs the late hooks
         delivered = tracer.flush(DEADLINE)
@@ -305,12 +308,7 @@ def test_a_span_started_before_a_fork_without_hooks_and_finished_after_is_sent_o
     """No span starts in the child, so only the reporter can notice the fork. Without a worker
     inherited, the span goes out from the child; with one, the copied queue cannot be told from
     the parent's and is dropped, counted (never lost silently)."""
-    port = agent_udp.getsockname()[1]
-    tracer = Tracer("svc", Reporter(LocalAgentSender("127.0.0.1", 5778, port)),
-                    ConstSampler(True))  # fmt: skip
-    if reporter_running:
-        tracer.start_span("parent").finish()
-        assert tracer.flush(DEADLINE)
+    tracer = udp_tracer(agent_udp.getsockname()[1], sent_one=reporter_running)
     open_span = tracer.start_span("crosses-the-fork")
 
     def child() -> Any:
