@@ -51,6 +51,7 @@ from .constants import (
     MAX_TRACE_ID,
     SAMPLED_FLAG,
     TRACE_ID_HEADER,
+    W3C_BAGGAGE,
     W3C_TRACEPARENT,
     W3C_TRACEPARENT_INVALID_VERSION,
     W3C_TRACEPARENT_VERSION,
@@ -72,6 +73,7 @@ __all__ = [
     "CompositeCodec",
     "TextCodec",
     "TraceContextCodec",
+    "W3CBaggageCodec",
     "ZipkinCodec",
     "ZipkinSpanFormat",
     "header_to_hex",
@@ -110,6 +112,15 @@ _TRACESTATE_MEMBER = re.compile(
 _TRACESTATE_MAX_MEMBERS = 32
 _TRACESTATE_MAX_LENGTH = 512  # propagated at most; longer: drop >128-char members, then the last
 _TRACESTATE_LONG_MEMBER = 128
+
+# W3C baggage list member: key = token (RFC 7230 tchar), value = baggage-octets (printable ASCII
+# but space, '"', ',', ';' and '\\'), optional whitespace around both; properties after ';'.
+_W3C_KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_W3C_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+# what inject leaves unescaped: the characters above but '%' and '+' (which OTel Python reads as
+# a space) and, in a value, '=' (some readers split a member at every '=')
+_W3C_KEY_SAFE = "!#$&'*^`|~"  # quote() always keeps letters, digits and "_.-~"
+_W3C_VALUE_SAFE = "!#$&'()*/:<>?@[]^`{|}~"
 
 # Binary layout (jaeger-client-go propagation.go): trace-high, trace-low, span, parent: u64;
 # flags: u8; baggage count: u32; then per item key-len u32, key, value-len u32, value.
@@ -1513,6 +1524,117 @@ def _parse_trace_state(value: Any) -> Optional[str]:
         while members and size > _TRACESTATE_MAX_LENGTH:  # then from the end
             size -= len(members.pop()) + 1
     return ",".join(members) or None
+
+
+class W3CBaggageCodec(Codec):
+    """W3C Baggage: the ``baggage`` header (https://www.w3.org/TR/baggage/), baggage only.
+
+    ``baggage: key1=value1,key2=value2;property`` carries no trace: next to a trace format in
+    ``propagation`` (``[jaeger, w3c, baggage]`` is what OpenTelemetry's default
+    ``tracecontext,baggage`` reads and writes), its items are merged into that format's context;
+    alone, extract returns a context with only baggage, which starts a new trace that keeps it.
+
+    Inject percent-encodes keys and values as UTF-8, and also ``%``, ``+`` and (in values)
+    ``=``, so that both spec readers and OpenTelemetry Python (which reads ``+`` as a space)
+    get the text back. Extract decodes ``%XX`` and, as OpenTelemetry Python writes a space,
+    ``+``; properties after ``;`` are dropped. Members that are not ``token=value`` are
+    dropped. Both directions keep W3C's limits (180 members, 4,096 bytes each, 8,192 bytes in
+    all); what does not fit, or does not parse, is counted with
+    ``metrics.baggage_truncations(n)``. Several ``baggage`` headers (a list) are read as one.
+    """
+
+    header = W3C_BAGGAGE
+
+    def __init__(self, *, metrics: Any = None) -> None:
+        self._names = {self.header: 0}
+        self._count_truncations = _check_counter(metrics)
+
+    def inject(self, span_context: SpanContext, carrier: _Carrier) -> None:
+        if not _is_mutable_mapping(carrier):
+            raise InvalidCarrierException(f"carrier is not a dict: {type(carrier).__name__}")
+        context = span_context if type(span_context) is SpanContext else _context_of(span_context)
+        baggage = context._baggage
+        if not baggage:
+            return
+        members: list[str] = []
+        size = -1  # no comma before the first member
+        dropped = 0
+        for key, value in baggage.items():
+            key_text = _baggage_text(key)
+            value_text = _baggage_text(value)
+            if not key_text or value_text is None:
+                dropped += 1
+                continue
+            member = (
+                f"{_w3c_quote(key_text, _W3C_KEY_SAFE)}={_w3c_quote(value_text, _W3C_VALUE_SAFE)}"
+            )
+            if (
+                len(member) > MAX_BAGGAGE_ITEM_BYTES
+                or len(members) >= MAX_BAGGAGE_ITEMS
+                or size + 1 + len(member) > MAX_BAGGAGE_HEADER_BYTES
+            ):
+                dropped += 1
+                continue
+            members.append(member)
+            size += 1 + len(member)
+        if dropped and self._count_truncations is not None:
+            self._count_truncations(dropped)
+        if members:
+            _update(carrier, {self.header: ",".join(members)})
+
+    def extract(self, carrier: _Carrier) -> Optional[SpanContext]:
+        found = _header_values(carrier, self._names)
+        if not found:
+            return None
+        value = found[0]
+        if isinstance(value, (list, tuple)):  # several header fields combine with ','
+            texts = [_as_text(v) for v in value[:MAX_BAGGAGE_ITEMS]]
+            text: Optional[str] = ",".join(t for t in texts if t)
+        else:
+            text = _as_text(value)
+        if not text:
+            return None
+        dropped = 0
+        window = MAX_BAGGAGE_HEADER_BYTES + 1
+        if len(text) > window:  # read whole members of the first 8 KB only
+            cut = text.rfind(",", 0, window)
+            dropped = text.count(",", cut + 1) + 1
+            text = text[:cut] if cut >= 0 else ""
+        parts = text.split(",", MAX_BAGGAGE_ITEMS)
+        if len(parts) > MAX_BAGGAGE_ITEMS:
+            dropped += parts.pop().count(",") + 1
+        entries: list[tuple[str, str]] = []
+        budget = _BAD_ESCAPE_BUDGET  # per carrier: see _unquote_plus
+        for part in parts:
+            member = part.partition(";")[0]  # properties are not kept
+            key, eq, item = member.partition("=")
+            key = key.strip(" \t")
+            item = item.strip(" \t")
+            if not eq or _W3C_KEY.fullmatch(key) is None or _W3C_VALUE.fullmatch(item) is None:
+                if part.strip(" \t"):  # an empty member is allowed, and no loss
+                    dropped += 1
+                continue
+            if "%" in key or "+" in key:
+                decoded, budget = _unquote_plus(key, budget)
+                if not decoded:
+                    dropped += 1
+                    continue
+                key = decoded
+            entries.append((key, _Encoded(item) if "%" in item or "+" in item else item))
+        # each item costs its '=' and ',' when written again
+        baggage, over = _bound_baggage(entries, 2, True, budget)
+        dropped += over
+        if dropped and self._count_truncations is not None:
+            self._count_truncations(dropped)
+        if not baggage:
+            return None
+        return SpanContext(None, None, None, None, baggage)
+
+
+def _w3c_quote(text: str, safe: str) -> str:
+    if text.isascii() and text.isalnum():
+        return text
+    return quote(text, safe=safe, errors="replace")
 
 
 class CompositeCodec(Codec):

@@ -676,8 +676,10 @@ class Config:
                 parts.append(codecs.B3Codec(self.generate_128bit_trace_id))
             elif name == "b3-single":
                 parts.append(codecs.B3SingleCodec())
-            else:  # "w3c"; _settings accepts no other name
+            elif name == "w3c":
                 parts.append(codecs.TraceContextCodec())
+            else:  # "baggage"; _settings accepts no other name
+                parts.append(codecs.W3CBaggageCodec(metrics=TracerMetrics(self._metrics_factory)))
         return parts[0] if len(parts) == 1 else codecs.CompositeCodec(parts)
 
 

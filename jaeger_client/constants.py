@@ -35,6 +35,7 @@ B3_FLAGS = "X-B3-Flags"
 B3_SINGLE_HEADER = "b3"
 W3C_TRACEPARENT = "traceparent"
 W3C_TRACESTATE = "tracestate"
+W3C_BAGGAGE = "baggage"  # https://www.w3.org/TR/baggage/
 ZIPKIN_SPAN_FORMAT = "zipkin-span-format"
 
 # --- baggage bounds (W3C baggage limits, as Go's binary codec uses) ---

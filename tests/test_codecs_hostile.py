@@ -26,6 +26,7 @@ from jaeger_client.codecs import (
     CompositeCodec,
     TextCodec,
     TraceContextCodec,
+    W3CBaggageCodec,
     ZipkinCodec,
 )
 from jaeger_client.metrics import MetricsFactory
@@ -68,7 +69,10 @@ def all_codecs() -> dict[str, Codec]:
         "b3": B3Codec(),
         "b3_single": B3SingleCodec(),
         "w3c": TraceContextCodec(),
-        "composite": CompositeCodec([TextCodec(url_encoding=True), B3Codec(), TraceContextCodec()]),
+        "w3c_baggage": W3CBaggageCodec(),
+        "composite": CompositeCodec(
+            [TextCodec(url_encoding=True), B3Codec(), TraceContextCodec(), W3CBaggageCodec()]
+        ),
         "zipkin": ZipkinCodec(),
         "binary": BinaryCodec(),
     }
@@ -517,6 +521,8 @@ def test_binary_odd_carriers_raise_only_corrupted(data: bytes, kind: type) -> No
 # ---- properties (Hypothesis) --------------------------------------------------------------------
 
 HEADER_NAMES = [
+    "baggage",
+    "Baggage",
     "uber-trace-id",
     "Uber-Trace-Id",
     "UBER-TRACE-ID",

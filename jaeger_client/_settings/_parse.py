@@ -241,14 +241,18 @@ def parse_tags(value: Any) -> dict[str, Any]:
 _PROPAGATION_ALIASES = {
     "jaeger": "jaeger",
     "b3": "b3",
+    "b3multi": "b3",  # OTEL_PROPAGATORS' name (its "b3" is the single header)
     "b3-single": "b3-single",
     "b3single": "b3-single",
     "w3c": "w3c",
+    "tracecontext": "w3c",  # OTEL_PROPAGATORS' name
+    "baggage": "baggage",  # W3C baggage header, OTEL_PROPAGATORS' name
+    "w3c-baggage": "baggage",
 }
 
 
 def parse_propagation(value: Any) -> tuple[str, ...]:
-    allowed = "a list or comma-separated string of jaeger, b3, b3-single, w3c"
+    allowed = "a list or comma-separated string of jaeger, b3, b3-single, w3c, baggage"
     if isinstance(value, str):
         items: list[Any] = value.split(",")
     elif isinstance(value, (list, tuple)):
