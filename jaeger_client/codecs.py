@@ -117,10 +117,12 @@ _TRACESTATE_LONG_MEMBER = 128
 # but space, '"', ',', ';' and '\\'), optional whitespace around both; properties after ';'.
 _W3C_KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _W3C_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
-# what inject leaves unescaped: the characters above but '%' and '+' (which OTel Python reads as
-# a space) and, in a value, '=' (some readers split a member at every '=')
-_W3C_KEY_SAFE = "!#$&'*^`|~"  # quote() always keeps letters, digits and "_.-~"
+# What a value leaves unescaped: baggage-octets but '%' and '+' (which OpenTelemetry Python
+# reads as a space) and '=' (some readers split a member at every '='). quote() always keeps
+# letters, digits and "_.-~".
 _W3C_VALUE_SAFE = "!#$&'()*/:<>?@[]^`{|}~"
+# A key that is not a token (a header name's characters) is written with the others escaped
+_TOKEN_SAFE = "!#$&'*+^`|~"
 
 # Binary layout (jaeger-client-go propagation.go): trace-high, trace-low, span, parent: u64;
 # flags: u8; baggage count: u32; then per item key-len u32, key, value-len u32, value.
@@ -198,16 +200,17 @@ class _HeaderNames(dict[str, str]):
     short ones are remembered (up to ``_KEY_CACHE_SIZE``), their hash with them.
     ``names[key]`` raises ``TypeError`` for a key that is not a ``str``."""
 
-    __slots__ = ("prefix",)
+    __slots__ = ("http", "prefix")
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, http: bool = False) -> None:
         super().__init__()
         self.prefix = prefix
+        self.http = http  # HTTP header names: a key that is not a token is %-escaped
 
     def __missing__(self, key: str) -> str:
         if type(key) is not str:
             raise TypeError(f"not a str: {type(key).__name__}")
-        name = self.prefix + key
+        name = self.prefix + (_token(key) if self.http else key)
         if len(key) <= _KEY_CACHE_MAX_LEN and len(self) < _KEY_CACHE_SIZE:
             self[key] = name
         return name
@@ -629,7 +632,7 @@ class TextCodec(Codec):
         # baggage value -> as injected with url_encoding: quoted[value], remembered when short
         self._quoted = _QuotedValues()
         # baggage key -> its header name: names[key], remembered when short
-        self._names = _HeaderNames(self.baggage_prefix)
+        self._names = _HeaderNames(self.baggage_prefix, http=self.url_encoding)
 
     # -- inject
 
@@ -694,7 +697,7 @@ class TextCodec(Codec):
                 text = quoted[value]
             name: Optional[str] = key if type(key) is str else _baggage_text(key)
             if name is not None:
-                carrier[prefix + name] = text
+                carrier[prefix + (_token(name) if url_encoding else name)] = text
 
     def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
         """Inject into a mapping that is not a dict: write a dict, then copy it over."""
@@ -1534,13 +1537,17 @@ class W3CBaggageCodec(Codec):
     ``tracecontext,baggage`` reads and writes), its items are merged into that format's context;
     alone, extract returns a context with only baggage, which starts a new trace that keeps it.
 
-    Inject percent-encodes keys and values as UTF-8, and also ``%``, ``+`` and (in values)
-    ``=``, so that both spec readers and OpenTelemetry Python (which reads ``+`` as a space)
-    get the text back. Extract decodes ``%XX`` and, as OpenTelemetry Python writes a space,
-    ``+``; properties after ``;`` are dropped. Members that are not ``token=value`` are
-    dropped. Both directions keep W3C's limits (180 members, 4,096 bytes each, 8,192 bytes in
-    all); what does not fit, or does not parse, is counted with
-    ``metrics.baggage_truncations(n)``. Several ``baggage`` headers (a list) are read as one.
+    Keys are tokens, as the spec says, and are neither encoded nor decoded; inject %-escapes a
+    key that is not a token (as ``uberctx-*`` header names are in HTTP_HEADERS). Values are
+    percent-encoded UTF-8; inject also escapes ``%``, ``+`` and ``=``, so that both spec readers
+    and OpenTelemetry Python (which reads ``+`` as a space) get the text back, and extract reads
+    ``+`` as a space, as OpenTelemetry Python writes it. Properties after ``;`` are dropped.
+
+    W3C's limits hold both ways, in bytes on the wire: at most 180 members, 4,096 bytes each and
+    8,192 in all (extract reads the first 8,192 bytes of the header). Members past them, members
+    that are not ``token=value``, and values that are not text are dropped and counted with
+    ``metrics.baggage_truncations(n)``; whatever lies past the first 8,192 bytes counts as one.
+    Several ``baggage`` headers (a list) are read as one.
     """
 
     header = W3C_BAGGAGE
@@ -1559,19 +1566,18 @@ class W3CBaggageCodec(Codec):
         members: list[str] = []
         size = -1  # no comma before the first member
         dropped = 0
-        for key, value in baggage.items():
+        for seen, (key, value) in enumerate(baggage.items()):
+            if len(members) == MAX_BAGGAGE_ITEMS:
+                dropped += len(baggage) - seen
+                break
             key_text = _baggage_text(key)
             value_text = _baggage_text(value)
             if not key_text or value_text is None:
                 dropped += 1
                 continue
-            member = (
-                f"{_w3c_quote(key_text, _W3C_KEY_SAFE)}={_w3c_quote(value_text, _W3C_VALUE_SAFE)}"
-            )
-            if (
-                len(member) > MAX_BAGGAGE_ITEM_BYTES
-                or len(members) >= MAX_BAGGAGE_ITEMS
-                or size + 1 + len(member) > MAX_BAGGAGE_HEADER_BYTES
+            member = f"{_token(key_text)}={_w3c_quote(value_text)}"
+            if len(member) > MAX_BAGGAGE_ITEM_BYTES or size + 1 + len(member) > (
+                MAX_BAGGAGE_HEADER_BYTES
             ):
                 dropped += 1
                 continue
@@ -1586,44 +1592,26 @@ class W3CBaggageCodec(Codec):
         found = _header_values(carrier, self._names)
         if not found:
             return None
-        value = found[0]
-        if isinstance(value, (list, tuple)):  # several header fields combine with ','
-            texts = [_as_text(v) for v in value[:MAX_BAGGAGE_ITEMS]]
-            text: Optional[str] = ",".join(t for t in texts if t)
-        else:
-            text = _as_text(value)
-        if not text:
-            return None
-        dropped = 0
-        window = MAX_BAGGAGE_HEADER_BYTES + 1
-        if len(text) > window:  # read whole members of the first 8 KB only
-            cut = text.rfind(",", 0, window)
-            dropped = text.count(",", cut + 1) + 1
-            text = text[:cut] if cut >= 0 else ""
-        parts = text.split(",", MAX_BAGGAGE_ITEMS)
-        if len(parts) > MAX_BAGGAGE_ITEMS:
-            dropped += parts.pop().count(",") + 1
-        entries: list[tuple[str, str]] = []
-        budget = _BAD_ESCAPE_BUDGET  # per carrier: see _unquote_plus
-        for part in parts:
-            member = part.partition(";")[0]  # properties are not kept
-            key, eq, item = member.partition("=")
-            key = key.strip(" \t")
-            item = item.strip(" \t")
-            if not eq or _W3C_KEY.fullmatch(key) is None or _W3C_VALUE.fullmatch(item) is None:
-                if part.strip(" \t"):  # an empty member is allowed, and no loss
-                    dropped += 1
+        text, dropped = _w3c_window(found[0])
+        baggage: dict[str, str] = {}
+        kept = 0
+        for part in text.split(","):  # at most 4,097 parts: the window is 8,192 bytes
+            member = part.strip(" \t")
+            if not member:
+                continue  # empty members are allowed, and lose nothing
+            if kept == MAX_BAGGAGE_ITEMS or len(member) > MAX_BAGGAGE_ITEM_BYTES:
+                dropped += 1
                 continue
-            if "%" in key or "+" in key:
-                decoded, budget = _unquote_plus(key, budget)
-                if not decoded:
-                    dropped += 1
-                    continue
-                key = decoded
-            entries.append((key, _Encoded(item) if "%" in item or "+" in item else item))
-        # each item costs its '=' and ',' when written again
-        baggage, over = _bound_baggage(entries, 2, True, budget)
-        dropped += over
+            key, eq, value = member.partition(";")[0].partition("=")  # properties are not kept
+            key = key.rstrip(" \t")
+            value = value.strip(" \t")
+            if not eq or _W3C_KEY.fullmatch(key) is None or _W3C_VALUE.fullmatch(value) is None:
+                dropped += 1
+                continue
+            if "%" in value or "+" in value:
+                value = _unquote_plus(value)[0] or ""
+            baggage[key] = value
+            kept += 1
         if dropped and self._count_truncations is not None:
             self._count_truncations(dropped)
         if not baggage:
@@ -1631,10 +1619,48 @@ class W3CBaggageCodec(Codec):
         return SpanContext(None, None, None, None, baggage)
 
 
-def _w3c_quote(text: str, safe: str) -> str:
+def _w3c_window(value: Any) -> tuple[str, int]:
+    """A ``baggage`` header value (a list of them joined with ','), cut to whole members within
+    the first ``MAX_BAGGAGE_HEADER_BYTES``; and how many were left out: each list item that is
+    not text, and one for everything past the window."""
+    window = MAX_BAGGAGE_HEADER_BYTES + 1  # cut at a comma, what is left is at most 8,192
+    dropped = 0
+    if isinstance(value, (list, tuple)):  # several header fields combine with ','
+        texts: list[str] = []
+        size = -1
+        for item in value:
+            if size > window:
+                break  # past the window: counted below
+            item_text = _as_text(item)
+            if item_text is None:
+                dropped += 1
+                continue
+            item_text = item_text[: window + 1 - size]  # no copy of a huge field
+            texts.append(item_text)
+            size += 1 + len(item_text)
+        text = ",".join(texts)
+    else:
+        text = _as_text(value)  # type: ignore[assignment]
+        if text is None:
+            return "", 1
+    if len(text) > window:
+        cut = text.rfind(",", 0, window)
+        text = text[:cut] if cut >= 0 else ""
+        dropped += 1
+    return text, dropped
+
+
+def _token(key: str) -> str:
+    """``key`` as a header name or W3C baggage key: a token as it is, else %-escaped."""
+    if _W3C_KEY.fullmatch(key) is not None:
+        return key
+    return quote(key, safe=_TOKEN_SAFE, errors="replace")
+
+
+def _w3c_quote(text: str) -> str:
     if text.isascii() and text.isalnum():
         return text
-    return quote(text, safe=safe, errors="replace")
+    return quote(text, safe=_W3C_VALUE_SAFE, errors="replace")
 
 
 class CompositeCodec(Codec):
@@ -1643,7 +1669,8 @@ class CompositeCodec(Codec):
 
     A context with a trace wins over one with only baggage or a debug id (which is returned if
     no format finds a trace). A format whose header is malformed does not hide a later one that
-    parses; if none finds a context, the first error is raised.
+    parses; if none finds a trace, the first error is raised (baggage alone does not hide it).
+    Baggage found by the others is merged into the winner's (see ``_merge_baggage``).
     """
 
     def __init__(self, codecs: Sequence[Codec]) -> None:
@@ -1656,6 +1683,15 @@ class CompositeCodec(Codec):
             ):
                 raise TypeError(f"CompositeCodec: {codec!r} has no inject/extract methods")
         self.codecs: tuple[Codec, ...] = tuple(codecs)
+        # the tracer's baggage_truncations counter, if a part has one: counts merge overflow
+        self._count_truncations: Optional[_Counter] = next(
+            (
+                counter
+                for counter in (getattr(c, "_count_truncations", None) for c in self.codecs)
+                if counter is not None
+            ),
+            None,
+        )
         # B3 and Jaeger both carry baggage as uberctx-*: with a TextCodec of the same prefix
         # present, a B3Codec writes and reads ids only, so the two never disagree (one url-
         # encodes and the other not, on TEXT_MAP) and nothing is written twice
@@ -1694,26 +1730,44 @@ class CompositeCodec(Codec):
                 raise error
             return None
         winner = next((c for c in found if c.has_trace), found[0])
+        if error is not None and not winner.has_trace:
+            raise error  # a corrupted trace header is not hidden by baggage another format found
         extra = [c for c in found if c is not winner and c.baggage]
         if not extra:
             return winner
-        # Formats without baggage of their own (B3, W3C) travel with uberctx-* headers; merge
-        # them so `propagation: [b3, jaeger]` keeps the baggage. The winner's items take priority.
-        baggage: dict[str, str] = {}
-        for context in reversed(extra):
-            baggage.update(context.baggage)
-        baggage.update(winner.baggage)
-        if len(baggage) > MAX_BAGGAGE_ITEMS:
-            baggage = dict(list(baggage.items())[:MAX_BAGGAGE_ITEMS])
         merged = SpanContext(
             trace_id=winner.trace_id,
             span_id=winner.span_id,
             parent_id=winner.parent_id,
             flags=winner.flags,
-            baggage=baggage,
+            baggage=self._merge_baggage([winner, *extra]),
             debug_id=winner.debug_id,
         )
         trace_state = getattr(winner, "_trace_state", None)
         if trace_state is not None:
             merged._trace_state = trace_state
         return merged
+
+    def _merge_baggage(self, contexts: list[SpanContext]) -> dict[str, str]:
+        """Formats without baggage of their own (B3, W3C) travel with uberctx-* headers, and W3C
+        baggage beside them: merge all, in priority order (the context with the trace, then the
+        others as listed), within the bounds; what does not fit is counted.
+
+        ``uberctx-*`` keys arrive lower-cased (they are header names), W3C keys as written: keys
+        are matched without case, and a mixed-case spelling is kept over an all-lower one.
+        """
+        items: list[list[str]] = []  # [key, value] in priority order
+        index: dict[str, int] = {}  # lower-cased key -> its place in items
+        for context in contexts:
+            for key, value in context.baggage.items():
+                folded = key.lower()
+                place = index.get(folded)
+                if place is None:
+                    index[folded] = len(items)
+                    items.append([key, value])
+                elif items[place][0] == folded != key:  # an uberctx-* key: take this spelling
+                    items[place][0] = key
+        baggage, dropped = _bound_baggage([(key, value) for key, value in items], 0)
+        if dropped and self._count_truncations is not None:
+            self._count_truncations(dropped)
+        return baggage
