@@ -6,13 +6,18 @@ live in ``jaeger_client._settings``).
 Precedence, highest first, for every setting:
 
 1. a key in the ``config`` dict (for ``service_name`` then the ``service_name=`` argument);
-2. its ``JAEGER_*`` environment variable;
-3. ``OTEL_SERVICE_NAME`` (service name only);
+2. its ``JAEGER_*`` environment variable (once set, it hides the fallback in 3. even when its
+   value is invalid and the default is used instead);
+3. its OpenTelemetry variable, where there is one: ``OTEL_SERVICE_NAME`` then ``service.name`` in
+   ``OTEL_RESOURCE_ATTRIBUTES`` (service name), ``OTEL_SDK_DISABLED`` (``enabled``),
+   ``OTEL_TRACES_SAMPLER`` with ``OTEL_TRACES_SAMPLER_ARG`` (``sampler``, and for
+   ``jaeger_remote`` also ``sampling_endpoint`` and ``sampling_refresh_interval``);
 4. the default.
 
 ``JAEGER_TAGS`` is the exception, as upstream: its tags are merged into ``config['tags']`` and win
-on conflicting keys. An environment variable set to the empty string counts as unset (as in Go), and
-a config key set to ``None`` counts as absent.
+on conflicting keys. When it is unset, the attributes in ``OTEL_RESOURCE_ATTRIBUTES`` (but
+``service.name``) are merged the same way. An environment variable set to the empty string counts
+as unset (as in Go), and a config key set to ``None`` counts as absent.
 
 Errors: a config key that is present but invalid raises ``ValueError`` naming the key, the value
 and what is allowed, always (not only with ``validate=True``). An invalid environment variable
@@ -119,7 +124,7 @@ class Config:
         scope_manager: Optional[opentracing.ScopeManager] = None,
         environ: Optional[Mapping[str, str]] = None,
     ) -> Config:
-        """A Config from the ``JAEGER_*`` environment, where an invalid variable raises.
+        """A Config from the ``JAEGER_*`` (and ``OTEL_*``) environment; an invalid variable raises.
 
         ``ValueError`` names every invalid variable and what it allows. Keys in ``config`` still
         take precedence over the environment.
@@ -177,7 +182,8 @@ class Config:
             resolved.errors.insert(
                 0,
                 "service_name required in the config or param "
-                "(or JAEGER_SERVICE_NAME / OTEL_SERVICE_NAME in the environment)",
+                "(or JAEGER_SERVICE_NAME / OTEL_SERVICE_NAME / service.name in "
+                "OTEL_RESOURCE_ATTRIBUTES in the environment)",
             )
         if len(resolved.errors) == 1:
             raise ValueError(resolved.errors[0])
@@ -341,7 +347,8 @@ class Config:
 
     @property
     def tags(self) -> dict[str, Any]:
-        """Process tags: ``tags`` merged with ``JAEGER_TAGS`` into a new dict."""
+        """Process tags: ``tags`` merged with ``JAEGER_TAGS`` (or, when that is unset, with
+        ``OTEL_RESOURCE_ATTRIBUTES`` but ``service.name``) into a new dict."""
         return dict(self._values["tags"])
 
     @property

@@ -4,6 +4,12 @@ Pure functions of a config mapping and an environment mapping: this module never
 ``os.environ`` itself (``jaeger_client.config`` passes it in). Each setting is recorded with
 where it came from (``default``, ``config``, ``argument`` or ``env VAR``), which
 ``python -m jaeger_client`` shows.
+
+A few OpenTelemetry variables are read as fallbacks, each only where the config key and the
+``JAEGER_*`` variable for the same setting are unset: ``OTEL_SERVICE_NAME`` and ``service.name``
+in ``OTEL_RESOURCE_ATTRIBUTES``, the other resource attributes as process tags,
+``OTEL_SDK_DISABLED``, and ``OTEL_TRACES_SAMPLER`` with ``OTEL_TRACES_SAMPLER_ARG``. A
+``JAEGER_*`` variable that is set hides its fallback even when its value is invalid.
 """
 
 from __future__ import annotations
@@ -26,9 +32,13 @@ from ._parse import (
     parse_headers,
     parse_host,
     parse_interval,
+    parse_jaeger_remote_arg,
+    parse_otel_traces_sampler,
     parse_port,
     parse_positive_int,
     parse_propagation,
+    parse_rate,
+    parse_resource_attributes,
     parse_sampler_type,
     parse_secret,
     parse_str,
@@ -107,8 +117,11 @@ ENV_VARS = (
     "JAEGER_DISABLED",
     "OTEL_SDK_DISABLED",
     "JAEGER_TAGS",
+    "OTEL_RESOURCE_ATTRIBUTES",
     "JAEGER_SAMPLER_TYPE",
     "JAEGER_SAMPLER_PARAM",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
     "JAEGER_SAMPLING_ENDPOINT",
     "JAEGER_SAMPLER_MANAGER_HOST_PORT",
     "JAEGER_SAMPLER_MAX_OPERATIONS",
@@ -159,6 +172,10 @@ class Resolver:
         self.sources: dict[str, str] = {}
         self.errors: list[str] = []
         self._groups: dict[str, Optional[Mapping[str, Any]]] = {}
+        # the jaeger_remote OTEL_TRACES_SAMPLER_ARG, when that sampler is used: later steps read
+        # its endpoint and polling_interval as fallbacks
+        self.otel_remote: dict[str, Any] = {}
+        self._resource: Optional[dict[str, str]] = None
 
     def set(self, name: str, value: Any, source: str) -> None:
         self.values[name] = value
@@ -216,6 +233,13 @@ class Resolver:
         self.set(name, default, "default")
         return default
 
+    def resource_attributes(self) -> dict[str, str]:
+        """``OTEL_RESOURCE_ATTRIBUTES``, parsed once; ``{}`` if unset or invalid (reported once)."""
+        if self._resource is None:
+            ok, parsed = self.parse_env("OTEL_RESOURCE_ATTRIBUTES", parse_resource_attributes)
+            self._resource = parsed if ok else {}
+        return self._resource
+
     def group(self, key: str) -> Optional[Mapping[str, Any]]:
         """A sub-dictionary: a mapping, ``True`` (= ``{}``) or absent/None/False (= off)."""
         if key not in self._groups:
@@ -252,13 +276,19 @@ def resolve(
 
 
 def _resolve_service_name(r: Resolver, argument: Optional[str]) -> None:
-    """Config key > ``service_name`` argument > JAEGER_SERVICE_NAME > OTEL_SERVICE_NAME."""
+    """Config key > ``service_name`` argument > JAEGER_SERVICE_NAME > OTEL_SERVICE_NAME >
+    ``service.name`` in OTEL_RESOURCE_ATTRIBUTES (OpenTelemetry's order for the last two)."""
     if r.config.get("service_name") is not None:
         r.resolve("service_name", parse_str, None)
     elif argument:
         r.set("service_name", argument, "argument")
-    elif r.resolve("service_name", parse_str, None, "JAEGER_SERVICE_NAME") is None:
-        r.resolve("service_name", parse_str, None, "OTEL_SERVICE_NAME")
+    elif (
+        r.resolve("service_name", parse_str, None, "JAEGER_SERVICE_NAME") is None
+        and r.resolve("service_name", parse_str, None, "OTEL_SERVICE_NAME") is None
+    ):
+        name = r.resource_attributes().get("service.name", "").strip()
+        if name:
+            r.set("service_name", name, "env OTEL_RESOURCE_ATTRIBUTES")
 
 
 def _resolve_enabled(r: Resolver) -> None:
@@ -288,9 +318,16 @@ def check_known_keys(config: Mapping[str, Any]) -> None:
         )
 
 
+_DEFAULT_SAMPLER = SamplerSetting(
+    constants.SAMPLER_TYPE_REMOTE, constants.DEFAULT_SAMPLING_PROBABILITY
+)
+
+
 def _resolve_sampler(r: Resolver) -> None:
+    """Config ``sampler`` > JAEGER_SAMPLER_TYPE (+ _PARAM) > OTEL_TRACES_SAMPLER (+ _ARG) >
+    a lone JAEGER_SAMPLER_PARAM (the remote sampler's initial rate) > the remote sampler."""
     value = r.config.get("sampler")
-    default = SamplerSetting(constants.SAMPLER_TYPE_REMOTE, constants.DEFAULT_SAMPLING_PROBABILITY)
+    default = _DEFAULT_SAMPLER
     if value is not None:
         if callable(getattr(value, "is_sampled", None)):  # a ready Sampler (upstream 4.7+)
             r.set("sampler", SamplerSetting("instance", value), "config")
@@ -312,6 +349,8 @@ def _resolve_sampler(r: Resolver) -> None:
         return
 
     raw_type, raw_param = r.env("JAEGER_SAMPLER_TYPE"), r.env("JAEGER_SAMPLER_PARAM")
+    if raw_type is None and _resolve_otel_sampler(r, raw_param):
+        return
     if raw_type is None and raw_param is None:
         r.set("sampler", default, "default")
         return
@@ -328,6 +367,65 @@ def _resolve_sampler(r: Resolver) -> None:
     given = (("JAEGER_SAMPLER_TYPE", raw_type), ("JAEGER_SAMPLER_PARAM", raw_param))
     source = " + ".join(f"env {var}" for var, raw in given if raw is not None)
     r.set("sampler", SamplerSetting(kind, param), source)
+
+
+def _resolve_otel_sampler(r: Resolver, jaeger_param: Optional[str]) -> bool:
+    """OTEL_TRACES_SAMPLER (+ OTEL_TRACES_SAMPLER_ARG); returns whether it set ``sampler``.
+
+    ``always_on`` -> const True, ``always_off`` -> const False, ``traceidratio`` -> probabilistic
+    at the ARG's rate (OpenTelemetry's default 1.0), ``jaeger_remote`` -> the remote sampler,
+    with the ARG's ``initialSamplingRate`` as its initial rate; its ``endpoint`` and
+    ``pollingIntervalMs`` are kept in ``r.otel_remote`` for the steps that resolve
+    ``sampling_endpoint`` and ``sampling_refresh_interval``. Each ``parentbased_X`` means the
+    same as ``X``: this tracer's child spans always follow their parent's decision, so only root
+    spans are sampled by it.
+
+    A set JAEGER_SAMPLER_PARAM is the rate of ``traceidratio`` and ``jaeger_remote`` instead of
+    the ARG's (``always_on``/``always_off`` take no param and ignore it); when it is invalid, the
+    default sampler is used, as for JAEGER_SAMPLER_TYPE. An invalid ARG is reported and
+    otherwise ignored, as if unset (OpenTelemetry's rule). An unknown sampler name is reported
+    and the variable ignored.
+    """
+    ok, kind = r.parse_env("OTEL_TRACES_SAMPLER", parse_otel_traces_sampler)
+    if not ok:
+        return False
+    if kind in ("always_on", "always_off"):
+        setting = SamplerSetting(constants.SAMPLER_TYPE_CONST, kind == "always_on")
+        r.set("sampler", setting, "env OTEL_TRACES_SAMPLER")
+        return True
+    remote = kind == "jaeger_remote"
+    rate: Optional[float] = None
+    options: dict[str, Any] = {}
+    raw_arg = r.env("OTEL_TRACES_SAMPLER_ARG")
+    if raw_arg is not None and (remote or jaeger_param is None):
+        try:
+            if remote:
+                options = parse_jaeger_remote_arg(raw_arg)
+                rate = options.get("initial_sampling_rate")
+            else:
+                rate = parse_rate(raw_arg)
+        except Invalid as e:
+            r.env_error(
+                f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r}: expected {e} "
+                f"(for OTEL_TRACES_SAMPLER={r.env('OTEL_TRACES_SAMPLER')})"
+            )
+    sampler_type = constants.SAMPLER_TYPE_REMOTE if remote else constants.SAMPLER_TYPE_PROBABILISTIC
+    sources = ["env OTEL_TRACES_SAMPLER"]
+    if jaeger_param is not None:
+        param = _sampler_param(r, sampler_type, jaeger_param, None)
+        if param is None:  # invalid (and reported): the environment's sampler is not used
+            r.set("sampler", _DEFAULT_SAMPLER, "default")
+            return True
+        sources.append("env JAEGER_SAMPLER_PARAM")
+    elif rate is not None:
+        param = rate
+        sources.append("env OTEL_TRACES_SAMPLER_ARG")
+    else:
+        param = constants.DEFAULT_SAMPLING_PROBABILITY if remote else 1.0
+    r.set("sampler", SamplerSetting(sampler_type, param), " + ".join(sources))
+    if remote:
+        r.otel_remote = options
+    return True
 
 
 def _sampler_param(r: Resolver, kind: str, raw: Any, config_key: Optional[str]) -> Any:
@@ -353,7 +451,28 @@ def _sampler_param(r: Resolver, kind: str, raw: Any, config_key: Optional[str]) 
         return None
 
 
+def _resolve_sampling_refresh_interval(r: Resolver) -> None:
+    """Config key > JAEGER_SAMPLER_REFRESH_INTERVAL > ``pollingIntervalMs`` of a jaeger_remote
+    OTEL_TRACES_SAMPLER_ARG > the default."""
+    otel = r.otel_remote.get("polling_interval")
+    if (
+        otel is not None
+        and r.config.get("sampling_refresh_interval") is None
+        and r.env("JAEGER_SAMPLER_REFRESH_INTERVAL") is None
+    ):
+        r.set("sampling_refresh_interval", otel, "env OTEL_TRACES_SAMPLER_ARG")
+        return
+    r.resolve(
+        "sampling_refresh_interval",
+        parse_interval,
+        constants.DEFAULT_SAMPLING_INTERVAL,
+        "JAEGER_SAMPLER_REFRESH_INTERVAL",
+    )
+
+
 def _resolve_sampling_endpoint(r: Resolver) -> None:
+    """Config key > JAEGER_SAMPLING_ENDPOINT > JAEGER_SAMPLER_MANAGER_HOST_PORT (deprecated) >
+    ``endpoint`` of a jaeger_remote OTEL_TRACES_SAMPLER_ARG > None (the agent's)."""
     if r.config.get("sampling_endpoint") is not None or r.env("JAEGER_SAMPLING_ENDPOINT"):
         r.resolve("sampling_endpoint", parse_url, None, "JAEGER_SAMPLING_ENDPOINT")
         return
@@ -372,6 +491,9 @@ def _resolve_sampling_endpoint(r: Resolver) -> None:
             )
             r.set("sampling_endpoint", endpoint, "env JAEGER_SAMPLER_MANAGER_HOST_PORT")
             return
+    elif "endpoint" in r.otel_remote:
+        r.set("sampling_endpoint", r.otel_remote["endpoint"], "env OTEL_TRACES_SAMPLER_ARG")
+        return
     r.set("sampling_endpoint", None, "default")
 
 
@@ -431,6 +553,8 @@ def _check_collector_credentials(r: Resolver) -> None:
 
 
 def _resolve_tags(r: Resolver) -> None:
+    """Config ``tags`` merged with JAEGER_TAGS or, when that is unset, with the attributes in
+    OTEL_RESOURCE_ATTRIBUTES but ``service.name``; the environment wins on conflicting keys."""
     tags: dict[str, Any] = {}
     sources = []
     value = r.config.get("tags")
@@ -448,6 +572,12 @@ def _resolve_tags(r: Resolver) -> None:
         if not (bad and r.strict_env):
             tags.update(env_tags)  # env wins on conflicting keys, as upstream
             sources.append("env JAEGER_TAGS")
+    else:
+        # service.name names the service (see _resolve_service_name): it is not a tag
+        attributes = {k: v for k, v in r.resource_attributes().items() if k != "service.name"}
+        if attributes:
+            tags.update(attributes)
+            sources.append("env OTEL_RESOURCE_ATTRIBUTES")
     r.set("tags", tags, " + ".join(sources) or "default")
 
 
@@ -489,12 +619,7 @@ _STEPS: tuple[Union[_Simple, Callable[[Resolver], None]], ...] = (
     ("logging", parse_bool, False, "JAEGER_REPORTER_LOG_SPANS"),
     ("metrics", parse_bool, True, None),
     _resolve_sampler,
-    (
-        "sampling_refresh_interval",
-        parse_interval,
-        constants.DEFAULT_SAMPLING_INTERVAL,
-        "JAEGER_SAMPLER_REFRESH_INTERVAL",
-    ),
+    _resolve_sampling_refresh_interval,
     (
         "max_operations",
         parse_positive_int,

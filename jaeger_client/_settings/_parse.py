@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, NamedTuple, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .. import constants
 from ..utils import get_boolean, is_host
@@ -28,10 +28,13 @@ __all__ = [
     "parse_float",
     "parse_headers",
     "parse_interval",
+    "parse_jaeger_remote_arg",
+    "parse_otel_traces_sampler",
     "parse_port",
     "parse_positive_int",
     "parse_propagation",
     "parse_rate",
+    "parse_resource_attributes",
     "parse_sampler_type",
     "parse_secret",
     "parse_str",
@@ -345,3 +348,123 @@ def parse_env_tags(
             value = environ.get(name, "") or (default or "")
         tags[key] = value
     return tags
+
+
+# ---- OpenTelemetry's variables ------------------------------------------------------------------
+
+_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _percent_decode(text: str) -> str:
+    """RFC 3986 percent-decoding that fails on a stray ``%`` or bytes that are not UTF-8."""
+    if _PERCENT_ESCAPE.search(text):
+        raise ValueError("a '%' not followed by two hex digits")
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise ValueError("percent-escapes that are not UTF-8") from None
+
+
+def parse_resource_attributes(text: str) -> dict[str, str]:
+    """``OTEL_RESOURCE_ATTRIBUTES``: ``key=value,...``, keys and values percent-encoded.
+
+    Whitespace around keys and values is trimmed and empty items (``a=1,``) are skipped. Any
+    malformed item invalidates the whole value, as the OpenTelemetry specification asks:
+    https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
+    """
+    attributes: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        raw_key, sep, raw_value = item.partition("=")
+        if not sep or not raw_key.strip():
+            raise Invalid(f"comma-separated key=value items with a key, got {item.strip()!r}")
+        try:
+            key, value = _percent_decode(raw_key.strip()), _percent_decode(raw_value.strip())
+        except ValueError as e:
+            raise Invalid(f"percent-encoded key=value items; {item.strip()!r} has {e}") from None
+        attributes[key] = value
+    return attributes
+
+
+# OTEL_TRACES_SAMPLER -> the sampler it means here. Our tracer's children always follow their
+# parent's decision, so each ``parentbased_X`` is the same sampler as ``X``.
+_OTEL_TRACES_SAMPLERS = {
+    "always_on": "always_on",
+    "parentbased_always_on": "always_on",
+    "always_off": "always_off",
+    "parentbased_always_off": "always_off",
+    "traceidratio": "traceidratio",
+    "parentbased_traceidratio": "traceidratio",
+    "jaeger_remote": "jaeger_remote",
+    "parentbased_jaeger_remote": "jaeger_remote",
+}
+
+
+def parse_otel_traces_sampler(value: Any) -> str:
+    """``OTEL_TRACES_SAMPLER`` (any case) -> always_on, always_off, traceidratio or jaeger_remote.
+
+    The ``parentbased_`` names give the same result: a child span of this tracer always takes
+    its parent's decision, so only root spans ever reach the sampler.
+    """
+    kind = _OTEL_TRACES_SAMPLERS.get(value.strip().lower()) if isinstance(value, str) else None
+    if kind is None:
+        raise Invalid(f"one of {', '.join(_OTEL_TRACES_SAMPLERS)}")
+    return kind
+
+
+_GRPC_SAMPLING_PORT = 14250  # the collector's gRPC sampling.proto service: not HTTP JSON
+_parse_polling_ms = int_parser(1, what="a whole number of milliseconds")
+
+
+def parse_jaeger_remote_arg(text: str) -> dict[str, Any]:
+    """The ``jaeger_remote`` sampler's ``OTEL_TRACES_SAMPLER_ARG`` -> ``RemoteControlledSampler``
+    settings: ``endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R``, each optional.
+
+    Returns the keys given, as ``endpoint`` (the URL polled as ``{URL}?service=NAME``),
+    ``polling_interval`` (seconds) and ``initial_sampling_rate``. The message of ``Invalid``
+    names the item that is wrong and what it allows. An endpoint on port 14250 is refused: that
+    is the collector's gRPC port (the specification's default), and this client polls the HTTP
+    JSON endpoint instead. The format is OpenTelemetry's:
+    https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration
+    """
+    options: dict[str, Any] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        raw_key, sep, raw_value = item.partition("=")
+        key, value = raw_key.strip(), raw_value.strip()
+        if not sep:
+            raise Invalid(f"comma-separated key=value items, got {item.strip()!r}")
+        if key == "endpoint":
+            options["endpoint"] = _parse_remote_endpoint(value)
+        elif key == "pollingIntervalMs":
+            try:
+                options["polling_interval"] = _parse_polling_ms(value) / 1000.0
+            except Invalid as e:
+                raise Invalid(f"pollingIntervalMs: {e}, got {value!r}") from None
+        elif key == "initialSamplingRate":
+            try:
+                options["initial_sampling_rate"] = parse_rate(value)
+            except Invalid as e:
+                raise Invalid(f"initialSamplingRate: {e}, got {value!r}") from None
+        else:
+            raise Invalid(
+                f"the keys endpoint, pollingIntervalMs and initialSamplingRate, got {key!r}"
+            )
+    return options
+
+
+def _parse_remote_endpoint(value: str) -> str:
+    try:
+        url = parse_url(value)
+    except Invalid as e:
+        raise Invalid(f"endpoint: {e}, got {value!r}") from None
+    if urlsplit(url).port == _GRPC_SAMPLING_PORT:
+        raise Invalid(
+            f"endpoint: an HTTP sampling URL, got {value!r}: port {_GRPC_SAMPLING_PORT} is the "
+            "Jaeger collector's gRPC sampling port, which this client cannot poll; use the "
+            f"agent's http://HOST:{constants.DEFAULT_SAMPLING_PORT}{constants.SAMPLING_PATH} "
+            "or the collector's http://HOST:14268/api/sampling"
+        )
+    return url
