@@ -200,7 +200,7 @@ FRESH_INTERPRETER = textwrap.dedent(
 
     class Refuse:
         # records and refuses any import of a package the core must not need
-        banned = ("tornado", "six", "threadloop")
+        banned = ("tornado", "six", "threadloop", "opentelemetry")
 
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in self.banned:
@@ -243,7 +243,7 @@ FRESH_INTERPRETER = textwrap.dedent(
 )
 
 
-def test_fresh_import_needs_no_tornado_no_six_no_dns_and_starts_no_thread() -> None:
+def test_fresh_import_needs_no_tornado_six_or_opentelemetry_no_dns_and_starts_no_thread() -> None:
     result = subprocess.run(
         [sys.executable, "-c", FRESH_INTERPRETER],
         capture_output=True,

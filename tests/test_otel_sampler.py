@@ -1,0 +1,188 @@
+"""``jaeger_client.otel``: Jaeger remote sampling in the OpenTelemetry SDK, against a real HTTP
+sampling endpoint on 127.0.0.1, through the SDK's own TracerProvider and its environment
+configuration (``OTEL_TRACES_SAMPLER`` entry points)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+import pytest
+from _http_agent import AgentHTTP, agent_http
+from opentelemetry.sdk import _configuration as otel_configuration
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased
+
+from jaeger_client.otel import (
+    JaegerRemoteSampler,
+    jaeger_remote_sampler,
+    parentbased_jaeger_remote_sampler,
+)
+
+DEADLINE = 10.0
+
+
+@pytest.fixture
+def agent() -> Iterator[AgentHTTP]:
+    with agent_http() as server:
+        yield server
+
+
+@pytest.fixture
+def samplers() -> Iterator[list[Any]]:
+    """Samplers made by a test, closed after it (their poller threads must not outlive it)."""
+    made: list[Any] = []
+    yield made
+    for sampler in made:
+        root = getattr(sampler, "_root", sampler)
+        root.close()
+
+
+def traced(sampler: Any) -> tuple[Any, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider.get_tracer("test"), exporter
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE} s: {what}")
+        time.sleep(0.01)
+
+
+def probabilistic(rate: float) -> dict[str, Any]:
+    return {"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": rate}}
+
+
+def test_the_served_strategy_decides_root_spans_and_tags_them(
+    agent: AgentHTTP, samplers: list[Any]
+) -> None:
+    agent.serve_json("/sampling", probabilistic(1.0))
+    sampler = JaegerRemoteSampler(
+        "checkout", endpoint=agent.url("/sampling"), initial_sampling_rate=0.0
+    )
+    samplers.append(sampler)
+    tracer, exporter = traced(ParentBased(sampler))
+    with tracer.start_as_current_span("before"):  # the initial rate 0: dropped; starts polling
+        pass
+    assert exporter.get_finished_spans() == ()
+    wait_for(lambda: agent.requests_to("/sampling"), "a poll")
+    assert agent.requests_to("/sampling")[0].query == {"service": ["checkout"]}
+    wait_for(lambda: sampler.remote.sampler.rate == 1.0, "the strategy installed")
+    with tracer.start_as_current_span("after"), tracer.start_as_current_span("child"):
+        pass
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert set(spans) == {"after", "child"}
+    assert dict(spans["after"].attributes) == {
+        "sampler.type": "probabilistic",
+        "sampler.param": 1.0,
+    }
+    assert dict(spans["child"].attributes) == {}  # the parent decided (ParentBased)
+
+
+def test_a_per_operation_strategy_decides_by_span_name(
+    agent: AgentHTTP, samplers: list[Any]
+) -> None:
+    agent.serve_json(
+        "/sampling",
+        {
+            "strategyType": "PROBABILISTIC",
+            "operationSampling": {
+                "defaultSamplingProbability": 0.0,
+                "defaultLowerBoundTracesPerSecond": 0.0,
+                "perOperationStrategies": [
+                    {"operation": "GET /hot", "probabilisticSampling": {"samplingRate": 1.0}}
+                ],
+            },
+        },
+    )
+    sampler = JaegerRemoteSampler("svc", endpoint=agent.url("/sampling"), initial_sampling_rate=0)
+    samplers.append(sampler)
+    assert sampler.remote.poll_once() is True
+    tracer, exporter = traced(sampler)
+    for _ in range(20):
+        tracer.start_span("GET /hot").end()
+        tracer.start_span("GET /cold").end()
+    names = [s.name for s in exporter.get_finished_spans()]
+    assert names == ["GET /hot"] * 20
+    attributes = dict(exporter.get_finished_spans()[0].attributes)
+    assert attributes == {"sampler.type": "probabilistic", "sampler.param": 1.0}
+
+
+def test_decisions_read_the_low_64_bits_of_a_128_bit_trace_id(samplers: list[Any]) -> None:
+    sampler = JaegerRemoteSampler("svc", endpoint="http://127.0.0.1:9/", initial_sampling_rate=0.5)
+    samplers.append(sampler)
+    sampler.remote.close()  # decide with the initial rate only; no poll
+    low_in = (0xABC << 64) | 1  # low half near 0: under a 0.5 boundary
+    low_out = (0xABC << 64) | ((1 << 64) - 1)
+    assert sampler.should_sample(None, low_in, "op").decision.is_sampled()
+    assert not sampler.should_sample(None, low_out, "op").decision.is_sampled()
+    assert sampler.get_description() == "JaegerRemoteSampler{svc, http://127.0.0.1:9/}"
+
+
+def test_entry_points_are_declared_for_the_sdk() -> None:
+    declared = entry_points()
+    group = "opentelemetry_traces_sampler"
+    # Python 3.9's entry_points() is a dict of groups
+    eps = (
+        declared.select(group=group) if hasattr(declared, "select") else declared.get(group, [])  # type: ignore[attr-defined]
+    )
+    found = {ep.name: ep.value for ep in eps}
+    assert found["jaeger_remote"] == "jaeger_client.otel:jaeger_remote_sampler"
+    assert (
+        found["parentbased_jaeger_remote"] == "jaeger_client.otel:parentbased_jaeger_remote_sampler"
+    )
+
+
+def test_the_sdk_builds_it_from_otel_traces_sampler(
+    agent: AgentHTTP, samplers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent.serve_json("/sampling", probabilistic(1.0))
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
+    arg = f"endpoint={agent.url('/sampling')},pollingIntervalMs=250,initialSamplingRate=0"
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", arg)
+    sampler = otel_configuration._import_sampler("parentbased_jaeger_remote")
+    assert isinstance(sampler, ParentBased)
+    samplers.append(sampler)
+    root = sampler._root
+    assert isinstance(root, JaegerRemoteSampler)
+    assert root.remote.service_name == "from-env"
+    assert root.remote.sampling_endpoint == agent.url("/sampling")
+    assert root.remote.sampling_refresh_interval == 0.25
+    assert root.remote.sampler.rate == 0.0
+
+
+def test_the_service_name_falls_back_to_resource_attributes(
+    samplers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-resource,team=a")
+    sampler = jaeger_remote_sampler(None)
+    samplers.append(sampler)
+    assert sampler.remote.service_name == "from-resource"
+    assert sampler.remote.sampling_endpoint == "http://localhost:5778/sampling"
+    parent_based = parentbased_jaeger_remote_sampler("")
+    samplers.append(parent_based)
+    assert isinstance(parent_based._root, JaegerRemoteSampler)
+
+
+@pytest.mark.parametrize(
+    ("arg", "named"),
+    [
+        ("endpoint=http://localhost:14250", "14250"),
+        ("pollingIntervalMs=soon", "pollingIntervalMs"),
+        ("initialSamplingRate=2", "initialSamplingRate"),
+        ("endpint=http://x:5778/sampling", "endpint"),
+        ("endpoint=ftp://x/sampling", "endpoint"),
+    ],
+)
+def test_a_bad_sampler_arg_is_a_clear_value_error(arg: str, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        jaeger_remote_sampler(arg)
