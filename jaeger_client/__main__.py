@@ -1,7 +1,8 @@
 """``python -m jaeger_client``: print the effective configuration and where each value came from.
 
-Reads the ``JAEGER_*`` environment as ``Config.from_env()`` does, so an invalid variable is
-reported (exit status 2) instead of being logged and replaced by the default.
+Reads the ``JAEGER_*`` environment (and its ``OTEL_*`` fallbacks) as ``Config.from_env()`` does,
+so an invalid variable is reported (exit status 2) instead of being logged and replaced by the
+default.
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from _http_agent import AgentHTTP, agent_http
 from conftest import wait_until
+from opentracing.propagation import Format
 
 from jaeger_client import Config, ConstSampler, ProbabilisticSampler, Tracer
 from jaeger_client.__main__ import main
+from jaeger_client.reporter import InMemoryReporter
 from jaeger_client.sampler import RemoteControlledSampler
 
 
@@ -525,3 +527,50 @@ def test_tracer_from_otel_variables_polls_the_arg_endpoint(agent: AgentHTTP) -> 
         after.finish()
     finally:
         tracer.close().result(5)
+
+
+# ---- OTEL_PROPAGATORS ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("tracecontext,baggage", ("jaeger", "w3c", "baggage")),
+        (" B3 , b3multi ", ("jaeger", "b3-single", "b3")),  # OpenTelemetry's b3 is one header
+        ("jaeger,tracecontext", ("jaeger", "w3c")),
+        ("xray,none,ottrace", ("jaeger",)),  # formats this tracer has not: skipped
+    ],
+)
+def test_otel_propagators_add_their_formats_after_jaeger(
+    value: str, names: tuple[str, ...]
+) -> None:
+    for config in both({"OTEL_PROPAGATORS": value}):
+        assert config._values["propagation"].names == names
+        assert config.sources["propagation"] == "env OTEL_PROPAGATORS"
+    headers: dict[str, str] = {}
+    tracer = env_config({"OTEL_PROPAGATORS": "tracecontext,baggage"}).create_tracer(
+        reporter=InMemoryReporter(), sampler=ConstSampler(True)
+    )
+    span = tracer.start_span("op")
+    span.set_baggage_item("k", "v")
+    tracer.inject(span.context, Format.HTTP_HEADERS, headers)
+    assert {"uber-trace-id", "uberctx-k", "traceparent", "baggage"} <= set(headers)
+
+
+def test_otel_propagators_come_after_the_config_and_jaeger_propagation() -> None:
+    environ = {"OTEL_PROPAGATORS": "tracecontext", "JAEGER_PROPAGATION": "b3"}
+    assert from_env(environ)._values["propagation"].names == ("b3",)
+    config = from_env({"OTEL_PROPAGATORS": "tracecontext"}, {"propagation": "b3-single"})
+    assert config._values["propagation"].names == ("b3-single",)
+    # a JAEGER_PROPAGATION that is set hides the fallback even when it is invalid
+    config = env_config({"OTEL_PROPAGATORS": "tracecontext", "JAEGER_PROPAGATION": "bogus"})
+    assert config._values["propagation"].names == ("jaeger",)
+
+
+def test_an_unknown_otel_propagator_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ValueError, match="OTEL_PROPAGATORS"):
+        from_env({"OTEL_PROPAGATORS": "tracecontext,bogus"})
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        config = env_config({"OTEL_PROPAGATORS": "tracecontext,bogus"})
+    assert config._values["propagation"].names == ("jaeger",)
+    assert "OTEL_PROPAGATORS" in caplog.text and "'bogus'" in caplog.text

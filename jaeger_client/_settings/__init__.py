@@ -8,8 +8,9 @@ where it came from (``default``, ``config``, ``argument`` or ``env VAR``), which
 A few OpenTelemetry variables are read as fallbacks, each only where the config key and the
 ``JAEGER_*`` variable for the same setting are unset: ``OTEL_SERVICE_NAME`` and ``service.name``
 in ``OTEL_RESOURCE_ATTRIBUTES``, the other resource attributes as process tags,
-``OTEL_SDK_DISABLED``, and ``OTEL_TRACES_SAMPLER`` with ``OTEL_TRACES_SAMPLER_ARG``. A
-``JAEGER_*`` variable that is set hides its fallback even when its value is invalid.
+``OTEL_SDK_DISABLED``, ``OTEL_TRACES_SAMPLER`` with ``OTEL_TRACES_SAMPLER_ARG``, and
+``OTEL_PROPAGATORS`` (its formats after ``jaeger``). A ``JAEGER_*`` variable that is set hides its
+fallback even when its value is invalid.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ._parse import (
     parse_host,
     parse_interval,
     parse_jaeger_remote_arg,
+    parse_otel_propagators,
     parse_otel_traces_sampler,
     parse_port,
     parse_positive_int,
@@ -140,6 +142,7 @@ ENV_VARS = (
     "JAEGER_AGENT_PORT",
     "JAEGER_TRACEID_128BIT",
     "JAEGER_PROPAGATION",
+    "OTEL_PROPAGATORS",
 )
 SECRET_SETTINGS = frozenset({"collector_password", "collector_auth_token"})
 
@@ -589,10 +592,15 @@ def _resolve_propagation(r: Resolver) -> None:
             upstream_b3 = isinstance(value, str) and value.strip().lower() == "b3"
             r.set("propagation", Propagation(names, upstream_b3), "config")
             return
-    else:
+    elif r.env("JAEGER_PROPAGATION") is not None:
         ok, names = r.parse_env("JAEGER_PROPAGATION", parse_propagation)
         if ok:
             r.set("propagation", Propagation(names, False), "env JAEGER_PROPAGATION")
+            return
+    else:  # OpenTelemetry's formats after jaeger (parse_otel_propagators)
+        ok, names = r.parse_env("OTEL_PROPAGATORS", parse_otel_propagators)
+        if ok:
+            r.set("propagation", Propagation(names, False), "env OTEL_PROPAGATORS")
             return
     r.set("propagation", Propagation(("jaeger",), False), "default")
 

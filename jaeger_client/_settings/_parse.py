@@ -29,6 +29,7 @@ __all__ = [
     "parse_headers",
     "parse_interval",
     "parse_jaeger_remote_arg",
+    "parse_otel_propagators",
     "parse_otel_traces_sampler",
     "parse_port",
     "parse_positive_int",
@@ -468,3 +469,37 @@ def _parse_remote_endpoint(value: str) -> str:
             "or the collector's http://HOST:14268/api/sampling"
         )
     return url
+
+
+# OTEL_PROPAGATORS -> our propagation names (OpenTelemetry's "b3" is the single header)
+_OTEL_PROPAGATORS = {
+    "tracecontext": "w3c",
+    "baggage": "baggage",
+    "b3": "b3-single",
+    "b3multi": "b3",
+    "jaeger": "jaeger",
+}
+# OpenTelemetry names with no format here: skipped (``none`` configures nothing)
+_OTEL_PROPAGATORS_ELSEWHERE = ("xray", "ottrace", "none")
+
+
+def parse_otel_propagators(value: Any) -> tuple[str, ...]:
+    """``OTEL_PROPAGATORS`` -> ``propagation`` names, always after ``jaeger``: a variable set for
+    a deployment's OpenTelemetry services adds their formats and never stops this tracer from
+    writing and reading Jaeger's own headers. ``xray``, ``ottrace`` and ``none`` are skipped."""
+    if not isinstance(value, str):
+        raise Invalid("a comma-separated list")
+    names = ["jaeger"]
+    for item in value.split(","):
+        name = item.strip().lower()
+        if not name or name in _OTEL_PROPAGATORS_ELSEWHERE:
+            continue
+        ours = _OTEL_PROPAGATORS.get(name)
+        if ours is None:
+            raise Invalid(
+                "a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger "
+                f"(xray, ottrace and none are skipped), got {name!r}"
+            )
+        if ours not in names:
+            names.append(ours)
+    return tuple(names)
