@@ -169,7 +169,7 @@ class FetchError(Exception):
 def check_seconds(name: str, value: Any) -> float:
     """``value`` as float seconds, or ``ValueError`` naming ``name`` unless finite and > 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
-        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+        raise ValueError(f"{name} must be a number of seconds > 0 and under 1e6, got {value!r}")
     return float(value)
 
 
@@ -375,7 +375,13 @@ class Poller:
                 return
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                thread.start()
+                try:
+                    thread.start()
+                except RuntimeError as e:  # "can't start new thread" (limits), or at shutdown
+                    # never into the caller (a span starting): the current state keeps deciding
+                    self.needs_start = False
+                    logger.warning("%s: could not start its thread, no polling: %s", self.name, e)
+                    return
                 self._thread = thread
             self.needs_start = False
 

@@ -29,18 +29,20 @@ imports OpenTelemetry.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any, Optional
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind, get_current_span
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
 from . import constants
-from ._settings._parse import parse_jaeger_remote_arg
+from ._settings import log_once
+from ._settings._parse import Invalid, check_sampling_endpoint, parse_jaeger_remote_arg
 from .metrics import MetricsFactory
 from .sampler import ProbabilisticSampler, RemoteControlledSampler
 
@@ -56,7 +58,11 @@ class JaegerRemoteSampler(Sampler):
     It decides for every span it is asked about. Wrap it in ``ParentBased`` so that children
     follow their parent, as Jaeger clients do. It polls on a daemon thread
     (``jaeger-sampler-poller``), which starts on the first decision and again in a forked
-    child. ``close()`` stops it.
+    child. ``close()`` stops it, and so does dropping the last reference to the sampler; the
+    SDK's ``TracerProvider.shutdown()`` does not close samplers.
+
+    A sampled span keeps the attributes it was started with, plus ``sampler.type`` and
+    ``sampler.param``. Deciding never blocks on the network and never raises.
 
     :param service_name: the ``service`` the strategy is asked for
     :param endpoint: the HTTP sampling URL, polled as ``{endpoint}?service=NAME``: an agent's
@@ -81,6 +87,7 @@ class JaegerRemoteSampler(Sampler):
         http_timeout: float = constants.DEFAULT_HTTP_TIMEOUT,
         metrics_factory: Optional[MetricsFactory] = None,
     ) -> None:
+        check_sampling_endpoint(endpoint)
         self.remote = RemoteControlledSampler(
             service_name=service_name,
             sampling_endpoint=endpoint,
@@ -90,6 +97,8 @@ class JaegerRemoteSampler(Sampler):
             http_timeout=http_timeout,
             metrics_factory=metrics_factory,
         )
+        # the poller thread holds the remote sampler, not this object: stop it with this one
+        self._finalizer = weakref.finalize(self, self.remote.close)
 
     def should_sample(
         self,
@@ -106,6 +115,10 @@ class JaegerRemoteSampler(Sampler):
         state = parent.trace_state if parent is not None and parent.is_valid else None
         if not sampled:
             return SamplingResult(Decision.DROP, None, state)
+        if attributes:  # the SDK starts the span with these: keep the caller's
+            merged = dict(attributes)
+            merged.update(tags)
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, merged, state)
         return SamplingResult(Decision.RECORD_AND_SAMPLE, tags, state)
 
     def get_description(self) -> str:
@@ -114,16 +127,25 @@ class JaegerRemoteSampler(Sampler):
 
     def close(self) -> None:
         """Stop polling; the last strategy keeps deciding. Idempotent."""
-        self.remote.close()
+        self._finalizer()
 
 
 def jaeger_remote_sampler(arg: Optional[str] = None) -> JaegerRemoteSampler:
     """The ``jaeger_remote`` entry point: ``OTEL_TRACES_SAMPLER_ARG`` as OpenTelemetry's
     specification defines it (``endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R``, each
-    optional). Raises ``ValueError`` naming what is wrong; the SDK then logs it and uses its
-    default sampler."""
-    options: dict[str, Any] = parse_jaeger_remote_arg(arg or "")
-    service_name = Resource.create().attributes.get("service.name")
+    optional). An invalid ARG is logged once and ignored, as the specification says (raising
+    would make the SDK fall back to always-on sampling). The service name is the one the SDK's
+    environment gives (``OTEL_SERVICE_NAME``, then ``service.name`` in
+    ``OTEL_RESOURCE_ATTRIBUTES``), else ``unknown_service``."""
+    options: dict[str, Any] = {}
+    try:
+        options = parse_jaeger_remote_arg(arg or "")
+    except Invalid as e:
+        log_once(
+            f"jaeger_client: ignoring environment variable OTEL_TRACES_SAMPLER_ARG={arg!r}: "
+            f"expected {e}; the jaeger_remote sampler uses its defaults"
+        )
+    service_name = OTELResourceDetector().detect().attributes.get("service.name")
     return JaegerRemoteSampler(str(service_name or "unknown_service"), **options)
 
 

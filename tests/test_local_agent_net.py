@@ -137,6 +137,30 @@ def test_decode_json_is_strict_but_tolerates_a_bom() -> None:
             decode_json(body)
 
 
+def test_a_thread_that_cannot_start_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'can't start new thread' (process limits, or interpreter shutdown) must not reach the
+    span that asked for a sampling decision."""
+    real_start = threading.Thread.start
+
+    def refuse(thread: threading.Thread) -> None:
+        if thread.name == "test-no-thread":
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    poller = Poller("test-no-thread", lambda: None, 1, HTTPFetcher())
+    with caplog.at_level("WARNING", logger="jaeger_tracing"):
+        poller.start()
+    assert not poller.needs_start and not live_threads("test-no-thread")
+    assert "could not start its thread" in caplog.text
+    if poller.needs_start:  # what the owners do before each decision: no second try
+        poller.start()
+    assert caplog.text.count("could not start its thread") == 1
+    poller.close()
+
+
 def test_poller_runs_at_once_then_every_interval_and_survives_a_failing_poll() -> None:
     calls: list[float] = []
 

@@ -4,26 +4,37 @@ configuration (``OTEL_TRACES_SAMPLER`` entry points)."""
 
 from __future__ import annotations
 
-import time
+import gc
+import logging
+import os
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
 import pytest
-from _http_agent import AgentHTTP, agent_http
+from _http_agent import AgentHTTP, agent_http, live_threads
+from conftest import wait_until
 from opentelemetry.sdk import _configuration as otel_configuration
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased
 
+from jaeger_client import _settings
 from jaeger_client.otel import (
     JaegerRemoteSampler,
     jaeger_remote_sampler,
     parentbased_jaeger_remote_sampler,
 )
 
-DEADLINE = 10.0
+
+@pytest.fixture(autouse=True)
+def no_otel_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK reads OTEL_* variables (OTEL_SDK_DISABLED, span limits): none from the machine."""
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setattr(_settings, "_logged", set())  # log_once memory, per test
 
 
 @pytest.fixture
@@ -49,12 +60,8 @@ def traced(sampler: Any) -> tuple[Any, InMemorySpanExporter]:
     return provider.get_tracer("test"), exporter
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE} s: {what}")
-        time.sleep(0.01)
+def wait_for(condition: Callable[[], Any], what: str) -> None:
+    assert wait_until(condition, timeout=10.0), f"not within 10 s: {what}"
 
 
 def probabilistic(rate: float) -> dict[str, Any]:
@@ -121,7 +128,7 @@ def test_decisions_read_the_low_64_bits_of_a_128_bit_trace_id(samplers: list[Any
     samplers.append(sampler)
     sampler.remote.close()  # decide with the initial rate only; no poll
     low_in = (0xABC << 64) | 1  # low half near 0: under a 0.5 boundary
-    low_out = (0xABC << 64) | ((1 << 64) - 1)
+    low_out = (0xABC << 64) | (1 << 63)  # only bit 63 set: a 63-bit mask would read 0 (in)
     assert sampler.should_sample(None, low_in, "op").decision.is_sampled()
     assert not sampler.should_sample(None, low_out, "op").decision.is_sampled()
     assert sampler.get_description() == "JaegerRemoteSampler{svc, http://127.0.0.1:9/}"
@@ -173,6 +180,36 @@ def test_the_service_name_falls_back_to_resource_attributes(
     assert isinstance(parent_based._root, JaegerRemoteSampler)
 
 
+def test_a_sampled_span_keeps_the_attributes_it_started_with(samplers: list[Any]) -> None:
+    sampler = JaegerRemoteSampler("svc", endpoint="http://127.0.0.1:9/", initial_sampling_rate=1)
+    samplers.append(sampler)
+    sampler.remote.close()
+    tracer, exporter = traced(ParentBased(sampler))
+    with tracer.start_as_current_span("root", attributes={"http.method": "GET", "user": "u1"}):
+        pass
+    assert dict(exporter.get_finished_spans()[0].attributes) == {
+        "http.method": "GET",
+        "user": "u1",
+        "sampler.type": "probabilistic",
+        "sampler.param": 1.0,
+    }
+
+
+def test_an_unreferenced_sampler_stops_its_poller(agent: AgentHTTP) -> None:
+    agent.serve_json("/sampling", probabilistic(1.0))
+    sampler = JaegerRemoteSampler("svc", endpoint=agent.url("/sampling"))
+    sampler.should_sample(None, 1, "op")
+    wait_for(lambda: live_threads("jaeger-sampler-poller"), "the poller started")
+    del sampler
+    gc.collect()
+    wait_for(lambda: not live_threads("jaeger-sampler-poller"), "the poller ended")
+
+
+def test_the_grpc_port_is_refused_by_the_constructor_too() -> None:
+    with pytest.raises(ValueError, match=r"14250.*gRPC"):
+        JaegerRemoteSampler("svc", endpoint="http://collector:14250")
+
+
 @pytest.mark.parametrize(
     ("arg", "named"),
     [
@@ -183,6 +220,25 @@ def test_the_service_name_falls_back_to_resource_attributes(
         ("endpoint=ftp://x/sampling", "endpoint"),
     ],
 )
-def test_a_bad_sampler_arg_is_a_clear_value_error(arg: str, named: str) -> None:
-    with pytest.raises(ValueError, match=named):
-        jaeger_remote_sampler(arg)
+def test_a_bad_sampler_arg_is_logged_and_ignored_not_always_on(
+    arg: str, named: str, samplers: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Raising here would make the SDK fall back to always-on sampling (its default); the
+    specification says an invalid ARG is logged and ignored."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_tracing"):
+        sampler = parentbased_jaeger_remote_sampler(arg)
+    samplers.append(sampler)
+    root = sampler._root
+    assert isinstance(root, JaegerRemoteSampler)
+    assert root.remote.sampling_endpoint == "http://localhost:5778/sampling"
+    assert root.remote.sampler.rate == 0.001  # the default initial rate, not 1.0
+    assert "OTEL_TRACES_SAMPLER_ARG" in caplog.text and named in caplog.text
+
+
+def test_the_sdk_env_path_with_a_bad_arg_keeps_jaeger_sampling(
+    samplers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "endpoint=http://jaeger-collector:14250")
+    sampler = otel_configuration._import_sampler("parentbased_jaeger_remote")
+    samplers.append(sampler)
+    assert isinstance(sampler, ParentBased) and isinstance(sampler._root, JaegerRemoteSampler)

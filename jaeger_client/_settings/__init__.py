@@ -205,7 +205,12 @@ class Resolver:
         raw = self.environ.get(var)
         return raw if raw is not None and raw.strip() else None
 
-    def parse_env(self, var: str, parse: Callable[[Any], _T]) -> tuple[bool, Any]:
+    def parse_env(
+        self, var: str, parse: Callable[[Any], _T], lenient: bool = False
+    ) -> tuple[bool, Any]:
+        """``(True, value)``, or ``(False, None)`` when unset or invalid. ``lenient`` (the
+        OpenTelemetry fallbacks) logs an invalid value once and ignores it even under
+        ``from_env``: the variable is set up for OpenTelemetry SDKs, which read it leniently."""
         raw = self.env(var)
         if raw is None:
             return False, None
@@ -213,8 +218,15 @@ class Resolver:
             return True, parse(raw)
         except Invalid as e:
             shown = "<redacted>" if var in ("JAEGER_PASSWORD", "JAEGER_AUTH_TOKEN") else repr(raw)
-            self.env_error(f"{var}={shown}: expected {e}")
+            if lenient:
+                self.env_note(f"{var}={shown}: expected {e}")
+            else:
+                self.env_error(f"{var}={shown}: expected {e}")
             return False, None
+
+    def env_note(self, message: str) -> None:
+        """An OpenTelemetry variable this tracer cannot use: logged once, never an error."""
+        log_once(f"jaeger_client: ignoring environment variable {message}")
 
     def resolve(
         self, name: str, parse: Callable[[Any], Any], default: Any, env: Optional[str] = None
@@ -239,7 +251,9 @@ class Resolver:
     def resource_attributes(self) -> dict[str, str]:
         """``OTEL_RESOURCE_ATTRIBUTES``, parsed once; ``{}`` if unset or invalid (reported once)."""
         if self._resource is None:
-            ok, parsed = self.parse_env("OTEL_RESOURCE_ATTRIBUTES", parse_resource_attributes)
+            ok, parsed = self.parse_env(
+                "OTEL_RESOURCE_ATTRIBUTES", parse_resource_attributes, lenient=True
+            )
             self._resource = parsed if ok else {}
         return self._resource
 
@@ -327,8 +341,8 @@ _DEFAULT_SAMPLER = SamplerSetting(
 
 
 def _resolve_sampler(r: Resolver) -> None:
-    """Config ``sampler`` > JAEGER_SAMPLER_TYPE (+ _PARAM) > OTEL_TRACES_SAMPLER (+ _ARG) >
-    a lone JAEGER_SAMPLER_PARAM (the remote sampler's initial rate) > the remote sampler."""
+    """Config ``sampler`` > JAEGER_SAMPLER_TYPE (+ _PARAM) > a lone JAEGER_SAMPLER_PARAM (the
+    remote sampler's initial rate) > OTEL_TRACES_SAMPLER (+ _ARG) > the remote sampler."""
     value = r.config.get("sampler")
     default = _DEFAULT_SAMPLER
     if value is not None:
@@ -352,7 +366,7 @@ def _resolve_sampler(r: Resolver) -> None:
         return
 
     raw_type, raw_param = r.env("JAEGER_SAMPLER_TYPE"), r.env("JAEGER_SAMPLER_PARAM")
-    if raw_type is None and _resolve_otel_sampler(r, raw_param):
+    if raw_type is None and raw_param is None and _resolve_otel_sampler(r):
         return
     if raw_type is None and raw_param is None:
         r.set("sampler", default, "default")
@@ -372,8 +386,9 @@ def _resolve_sampler(r: Resolver) -> None:
     r.set("sampler", SamplerSetting(kind, param), source)
 
 
-def _resolve_otel_sampler(r: Resolver, jaeger_param: Optional[str]) -> bool:
-    """OTEL_TRACES_SAMPLER (+ OTEL_TRACES_SAMPLER_ARG); returns whether it set ``sampler``.
+def _resolve_otel_sampler(r: Resolver) -> bool:
+    """OTEL_TRACES_SAMPLER (+ OTEL_TRACES_SAMPLER_ARG), read only when neither
+    JAEGER_SAMPLER_TYPE nor JAEGER_SAMPLER_PARAM is set; returns whether it set ``sampler``.
 
     ``always_on`` -> const True, ``always_off`` -> const False, ``traceidratio`` -> probabilistic
     at the ARG's rate (OpenTelemetry's default 1.0), ``jaeger_remote`` -> the remote sampler,
@@ -381,15 +396,13 @@ def _resolve_otel_sampler(r: Resolver, jaeger_param: Optional[str]) -> bool:
     ``pollingIntervalMs`` are kept in ``r.otel_remote`` for the steps that resolve
     ``sampling_endpoint`` and ``sampling_refresh_interval``. Each ``parentbased_X`` means the
     same as ``X``: this tracer's child spans always follow their parent's decision, so only root
-    spans are sampled by it.
+    spans are sampled by it (``always_off`` does not drop a trace sampled upstream).
 
-    A set JAEGER_SAMPLER_PARAM is the rate of ``traceidratio`` and ``jaeger_remote`` instead of
-    the ARG's (``always_on``/``always_off`` take no param and ignore it); when it is invalid, the
-    default sampler is used, as for JAEGER_SAMPLER_TYPE. An invalid ARG is reported and
-    otherwise ignored, as if unset (OpenTelemetry's rule). An unknown sampler name is reported
-    and the variable ignored.
+    As OpenTelemetry reads them: a sampler name this tracer has not (another SDK's) and an
+    invalid ARG are logged once and ignored, never an error, ``from_env`` included; the ARG is
+    then taken as unset.
     """
-    ok, kind = r.parse_env("OTEL_TRACES_SAMPLER", parse_otel_traces_sampler)
+    ok, kind = r.parse_env("OTEL_TRACES_SAMPLER", parse_otel_traces_sampler, lenient=True)
     if not ok:
         return False
     if kind in ("always_on", "always_off"):
@@ -397,37 +410,18 @@ def _resolve_otel_sampler(r: Resolver, jaeger_param: Optional[str]) -> bool:
         r.set("sampler", setting, "env OTEL_TRACES_SAMPLER")
         return True
     remote = kind == "jaeger_remote"
-    rate: Optional[float] = None
-    options: dict[str, Any] = {}
-    raw_arg = r.env("OTEL_TRACES_SAMPLER_ARG")
-    if raw_arg is not None and (remote or jaeger_param is None):
-        try:
-            if remote:
-                options = parse_jaeger_remote_arg(raw_arg)
-                rate = options.get("initial_sampling_rate")
-            else:
-                rate = parse_rate(raw_arg)
-        except Invalid as e:
-            r.env_error(
-                f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r}: expected {e} "
-                f"(for OTEL_TRACES_SAMPLER={r.env('OTEL_TRACES_SAMPLER')})"
-            )
-    sampler_type = constants.SAMPLER_TYPE_REMOTE if remote else constants.SAMPLER_TYPE_PROBABILISTIC
+    parse = parse_jaeger_remote_arg if remote else parse_rate
+    ok, arg = r.parse_env("OTEL_TRACES_SAMPLER_ARG", parse, lenient=True)
     sources = ["env OTEL_TRACES_SAMPLER"]
-    if jaeger_param is not None:
-        param = _sampler_param(r, sampler_type, jaeger_param, None)
-        if param is None:  # invalid (and reported): the environment's sampler is not used
-            r.set("sampler", _DEFAULT_SAMPLER, "default")
-            return True
-        sources.append("env JAEGER_SAMPLER_PARAM")
-    elif rate is not None:
-        param = rate
+    options: dict[str, Any] = arg if ok and remote else {}
+    rate = options.get("initial_sampling_rate") if remote else (arg if ok else None)
+    if rate is not None:
         sources.append("env OTEL_TRACES_SAMPLER_ARG")
     else:
-        param = constants.DEFAULT_SAMPLING_PROBABILITY if remote else 1.0
-    r.set("sampler", SamplerSetting(sampler_type, param), " + ".join(sources))
-    if remote:
-        r.otel_remote = options
+        rate = constants.DEFAULT_SAMPLING_PROBABILITY if remote else 1.0
+    sampler_type = constants.SAMPLER_TYPE_REMOTE if remote else constants.SAMPLER_TYPE_PROBABILISTIC
+    r.set("sampler", SamplerSetting(sampler_type, rate), " + ".join(sources))
+    r.otel_remote = options
     return True
 
 
@@ -598,7 +592,7 @@ def _resolve_propagation(r: Resolver) -> None:
             r.set("propagation", Propagation(names, False), "env JAEGER_PROPAGATION")
             return
     else:  # OpenTelemetry's formats after jaeger (parse_otel_propagators)
-        ok, names = r.parse_env("OTEL_PROPAGATORS", parse_otel_propagators)
+        ok, names = r.parse_env("OTEL_PROPAGATORS", parse_otel_propagators, lenient=True)
         if ok:
             r.set("propagation", Propagation(names, False), "env OTEL_PROPAGATORS")
             return

@@ -20,6 +20,7 @@ __all__ = [
     "Invalid",
     "Propagation",
     "SamplerSetting",
+    "check_sampling_endpoint",
     "int_parser",
     "parse_bool",
     "parse_const_decision",
@@ -122,9 +123,13 @@ def parse_duration(text: str) -> float:
     return total
 
 
+# below what the pollers and timers accept (local_agent_net.check_seconds): ~11.5 days
+_MAX_SECONDS = 1e6
+
+
 def seconds_parser(allow_zero: bool = False) -> Callable[[Any], Union[int, float]]:
     bound = ">= 0" if allow_zero else "> 0"
-    allowed = f"a number of seconds {bound} (or a duration such as 500ms, 1m)"
+    allowed = f"a number of seconds {bound} and under 1,000,000 (or a duration such as 500ms, 1m)"
 
     def parse(value: Any) -> Union[int, float]:
         if isinstance(value, bool):
@@ -138,7 +143,7 @@ def seconds_parser(allow_zero: bool = False) -> Callable[[Any], Union[int, float
                 raise Invalid(allowed) from None
         else:
             raise Invalid(allowed)
-        if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+        if not (0 <= seconds < _MAX_SECONDS) or (seconds == 0 and not allow_zero):
             raise Invalid(allowed)
         return seconds
 
@@ -415,7 +420,7 @@ def parse_otel_traces_sampler(value: Any) -> str:
 
 
 _GRPC_SAMPLING_PORT = 14250  # the collector's gRPC sampling.proto service: not HTTP JSON
-_parse_polling_ms = int_parser(1, what="a whole number of milliseconds")
+_parse_polling_ms = int_parser(1, 999_999_999, "a whole number of milliseconds")
 
 
 def parse_jaeger_remote_arg(text: str) -> dict[str, Any]:
@@ -461,9 +466,18 @@ def _parse_remote_endpoint(value: str) -> str:
         url = parse_url(value)
     except Invalid as e:
         raise Invalid(f"endpoint: {e}, got {value!r}") from None
-    if urlsplit(url).port == _GRPC_SAMPLING_PORT:
+    return check_sampling_endpoint(url)
+
+
+def check_sampling_endpoint(url: str) -> str:
+    """``url``, unless it is on the collector's gRPC port (``Invalid``, a ``ValueError``)."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:  # a bad port: left to the URL checks of whoever uses it
+        return url
+    if port == _GRPC_SAMPLING_PORT:
         raise Invalid(
-            f"endpoint: an HTTP sampling URL, got {value!r}: port {_GRPC_SAMPLING_PORT} is the "
+            f"endpoint: an HTTP sampling URL, got {url!r}: port {_GRPC_SAMPLING_PORT} is the "
             "Jaeger collector's gRPC sampling port, which this client cannot poll; use the "
             f"agent's http://HOST:{constants.DEFAULT_SAMPLING_PORT}{constants.SAMPLING_PATH} "
             "or the collector's http://HOST:14268/api/sampling"
