@@ -1,8 +1,8 @@
 """``python -m jaeger_client``: print the effective configuration and where each value came from.
 
 Reads the ``JAEGER_*`` environment (and its ``OTEL_*`` fallbacks) as ``Config.from_env()`` does,
-so an invalid variable is reported (exit status 2) instead of being logged and replaced by the
-default.
+so an invalid ``JAEGER_*`` variable is reported (exit status 2) instead of being logged and
+replaced by the default; an ``OTEL_*`` value it cannot use is logged and ignored.
 """
 
 from __future__ import annotations

@@ -113,16 +113,21 @@ _TRACESTATE_MAX_MEMBERS = 32
 _TRACESTATE_MAX_LENGTH = 512  # propagated at most; longer: drop >128-char members, then the last
 _TRACESTATE_LONG_MEMBER = 128
 
-# W3C baggage list member: key = token (RFC 7230 tchar), value = baggage-octets (printable ASCII
-# but space, '"', ',', ';' and '\\'), optional whitespace around both; properties after ';'.
-_W3C_KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# An RFC 7230 token (a header name; a W3C baggage key). A W3C baggage value is baggage-octets
+# (printable ASCII but space, '"', ',', ';' and '\\'); properties follow ';'.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _W3C_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 # What a value leaves unescaped: baggage-octets but '%' and '+' (which OpenTelemetry Python
 # reads as a space) and '=' (some readers split a member at every '='). quote() always keeps
 # letters, digits and "_.-~".
 _W3C_VALUE_SAFE = "!#$&'()*/:<>?@[]^`{|}~"
-# A key that is not a token (a header name's characters) is written with the others escaped
+# A W3C baggage key that is not a token is written with the others escaped
 _TOKEN_SAFE = "!#$&'*+^`|~"
+# What cannot be in an HTTP header name at all (http.client refuses it, or it ends the line):
+# controls, space, ':' and non-ASCII. An uberctx-* name escapes these and nothing else, so keys
+# that upstream wrote as they were (with '/', '@' ...) still are; extract reverses the escapes.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x20\x7f:]|[^\x00-\x7f]")
+_ESCAPED_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
 # Binary layout (jaeger-client-go propagation.go): trace-high, trace-low, span, parent: u64;
 # flags: u8; baggage count: u32; then per item key-len u32, key, value-len u32, value.
@@ -196,21 +201,22 @@ class _QuotedValues(dict[str, str]):
 
 
 class _HeaderNames(dict[str, str]):
-    """Baggage key -> its header name (``prefix + key``), as inject writes it: keys repeat, so
-    short ones are remembered (up to ``_KEY_CACHE_SIZE``), their hash with them.
+    """Baggage key -> its header name (``prefix + key``; in HTTP headers with what cannot be in a
+    header name %-escaped, see ``_header_safe``), as inject writes it: keys repeat, so short ones
+    are remembered (up to ``_KEY_CACHE_SIZE``), their hash with them.
     ``names[key]`` raises ``TypeError`` for a key that is not a ``str``."""
 
-    __slots__ = ("http", "prefix")
+    __slots__ = ("is_http", "prefix")
 
-    def __init__(self, prefix: str, http: bool = False) -> None:
+    def __init__(self, prefix: str, is_http: bool = False) -> None:
         super().__init__()
         self.prefix = prefix
-        self.http = http  # HTTP header names: a key that is not a token is %-escaped
+        self.is_http = is_http
 
     def __missing__(self, key: str) -> str:
         if type(key) is not str:
             raise TypeError(f"not a str: {type(key).__name__}")
-        name = self.prefix + (_token(key) if self.http else key)
+        name = self.prefix + (_header_safe(key) if self.is_http else key)
         if len(key) <= _KEY_CACHE_MAX_LEN and len(self) < _KEY_CACHE_SIZE:
             self[key] = name
         return name
@@ -221,16 +227,28 @@ class _KeyKinds(dict[Any, _KeyKind]):
     seen before (``__missing__``) and remembers short ``str`` keys (up to ``_KEY_CACHE_SIZE``),
     so a known key costs one subscript: no ``lower()`` and no comparisons per header."""
 
-    __slots__ = ("baggage_header", "baggage_prefix", "debug_id_header", "trace_id_header")
+    __slots__ = (
+        "baggage_header",
+        "baggage_prefix",
+        "debug_id_header",
+        "is_http",
+        "trace_id_header",
+    )
 
     def __init__(
-        self, trace_id_header: str, baggage_prefix: str, debug_id_header: str, baggage_header: str
+        self,
+        trace_id_header: str,
+        baggage_prefix: str,
+        debug_id_header: str,
+        baggage_header: str,
+        is_http: bool = False,
     ) -> None:
         super().__init__()
         self.trace_id_header = trace_id_header
         self.baggage_prefix = baggage_prefix
         self.debug_id_header = debug_id_header
         self.baggage_header = baggage_header
+        self.is_http = is_http  # uberctx-* names: reverse _header_safe's escapes
 
     def __missing__(self, key: Any) -> _KeyKind:
         """The kind of any key (remembered if it is a short ``str``); needs no hash of ``key``."""
@@ -248,6 +266,8 @@ class _KeyKinds(dict[Any, _KeyKind]):
             kind = _TRACE
         elif lowered.startswith(self.baggage_prefix):
             kind = lowered[len(self.baggage_prefix) :]
+            if self.is_http and "%" in kind:
+                kind = _header_unescaped(kind)
         elif lowered == self.debug_id_header:
             kind = _DEBUG_ID
         elif lowered == self.baggage_header:
@@ -624,7 +644,11 @@ class TextCodec(Codec):
         # with a prefix so long that not even one fits, no value is plain
         self._fast_value_max = _FAST_BAGGAGE_VALUE if self._fast_baggage_items else -1
         self._kinds = _KeyKinds(
-            self.trace_id_header, self.baggage_prefix, self.debug_id_header, self.baggage_header
+            self.trace_id_header,
+            self.baggage_prefix,
+            self.debug_id_header,
+            self.baggage_header,
+            is_http=self.url_encoding,
         )
         # baggage values known to be plain here (extract takes them as they are): one set
         # lookup instead of the length, ASCII and escape checks; bounded like _quoted
@@ -632,7 +656,7 @@ class TextCodec(Codec):
         # baggage value -> as injected with url_encoding: quoted[value], remembered when short
         self._quoted = _QuotedValues()
         # baggage key -> its header name: names[key], remembered when short
-        self._names = _HeaderNames(self.baggage_prefix, http=self.url_encoding)
+        self._names = _HeaderNames(self.baggage_prefix, is_http=self.url_encoding)
 
     # -- inject
 
@@ -683,7 +707,8 @@ class TextCodec(Codec):
                 carrier[names[key]] = value
 
     def _inject_baggage(self, baggage: Mapping[Any, Any], carrier: dict[str, Any]) -> None:
-        """One ``{prefix}{key}`` header per item, the value url-encoded in HTTP mode."""
+        """One ``{prefix}{key}`` header per item; in HTTP mode the value url-encoded and the
+        name made safe (``_header_safe``)."""
         prefix = self.baggage_prefix
         url_encoding = self.url_encoding
         quoted = self._quoted
@@ -697,7 +722,7 @@ class TextCodec(Codec):
                 text = quoted[value]
             name: Optional[str] = key if type(key) is str else _baggage_text(key)
             if name is not None:
-                carrier[prefix + (_token(name) if url_encoding else name)] = text
+                carrier[prefix + (_header_safe(name) if url_encoding else name)] = text
 
     def _inject_foreign(self, span_context: SpanContext, carrier: MutableMapping[Any, Any]) -> None:
         """Inject into a mapping that is not a dict: write a dict, then copy it over."""
@@ -1350,6 +1375,11 @@ class B3Codec(Codec):
     def _extract(self, carrier: _Carrier, with_baggage: bool) -> Optional[SpanContext]:
         pending: Optional[list[tuple[_KeyKind, Any]]] = [] if with_baggage else None
         found = _header_values(carrier, self._NAMES, self._prefixes, pending)
+        if pending and self._baggage.url_encoding:  # names escaped by _header_safe
+            pending = [
+                (_header_unescaped(k) if isinstance(k, str) and "%" in k else k, v)
+                for k, v in pending
+            ]
         baggage = self._baggage._bounded_baggage(pending) if pending else None
         if _B3_TRACE not in found or _B3_SPAN not in found:
             # like TextCodec: baggage alone starts a new trace that carries it
@@ -1605,7 +1635,7 @@ class W3CBaggageCodec(Codec):
             key, eq, value = member.partition(";")[0].partition("=")  # properties are not kept
             key = key.rstrip(" \t")
             value = value.strip(" \t")
-            if not eq or _W3C_KEY.fullmatch(key) is None or _W3C_VALUE.fullmatch(value) is None:
+            if not eq or _TOKEN.fullmatch(key) is None or _W3C_VALUE.fullmatch(value) is None:
                 dropped += 1
                 continue
             if "%" in value or "+" in value:
@@ -1651,10 +1681,32 @@ def _w3c_window(value: Any) -> tuple[str, int]:
 
 
 def _token(key: str) -> str:
-    """``key`` as a header name or W3C baggage key: a token as it is, else %-escaped."""
-    if _W3C_KEY.fullmatch(key) is not None:
+    """``key`` as a W3C baggage key: a token as it is, else %-escaped."""
+    if _TOKEN.fullmatch(key) is not None:
         return key
     return quote(key, safe=_TOKEN_SAFE, errors="replace")
+
+
+def _header_safe(key: str) -> str:
+    """``key`` in an HTTP header name: what cannot be there (controls, space, ':', non-ASCII)
+    %-escaped as UTF-8, everything else as it is (jaeger-client 4.8 wrote every key as it was)."""
+    if _HEADER_UNSAFE.search(key) is None:
+        return key
+    return _HEADER_UNSAFE.sub(lambda m: quote(m.group(), safe="", errors="replace"), key)
+
+
+def _header_unescaped(key: str) -> str:
+    """Reverse ``_header_safe`` in a ``uberctx-*`` name: a run of ``%XX`` escapes is decoded when
+    what it decodes to is something ``_header_safe`` escapes; other ``%`` are left alone."""
+
+    def decode(match: re.Match[str]) -> str:
+        text = unquote(match.group(), errors="strict") if match.group().isascii() else ""
+        return text if text and _HEADER_UNSAFE.search(text) else match.group()
+
+    try:
+        return _ESCAPED_RUN.sub(decode, key)
+    except UnicodeDecodeError:  # not our escapes (not UTF-8): the name as it came
+        return key
 
 
 def _w3c_quote(text: str) -> str:
@@ -1669,7 +1721,8 @@ class CompositeCodec(Codec):
 
     A context with a trace wins over one with only baggage or a debug id (which is returned if
     no format finds a trace). A format whose header is malformed does not hide a later one that
-    parses; if none finds a trace, the first error is raised (baggage alone does not hide it).
+    parses; if none finds a trace, the first error is raised (baggage alone does not hide it;
+    a ``jaeger-debug-id`` does, as it asks for a new debug trace).
     Baggage found by the others is merged into the winner's (see ``_merge_baggage``).
     """
 
@@ -1730,7 +1783,7 @@ class CompositeCodec(Codec):
                 raise error
             return None
         winner = next((c for c in found if c.has_trace), found[0])
-        if error is not None and not winner.has_trace:
+        if error is not None and not winner.has_trace and winner.debug_id is None:
             raise error  # a corrupted trace header is not hidden by baggage another format found
         extra = [c for c in found if c is not winner and c.baggage]
         if not extra:
@@ -1757,16 +1810,19 @@ class CompositeCodec(Codec):
         are matched without case, and a mixed-case spelling is kept over an all-lower one.
         """
         items: list[list[str]] = []  # [key, value] in priority order
-        index: dict[str, int] = {}  # lower-cased key -> its place in items
+        index: dict[str, int] = {}  # lower-cased key -> its place, for the contexts before
         for context in contexts:
+            added: dict[str, int] = {}
             for key, value in context.baggage.items():
                 folded = key.lower()
-                place = index.get(folded)
+                place = index.get(folded)  # keys differing in case in one context stay apart
                 if place is None:
-                    index[folded] = len(items)
+                    added.setdefault(folded, len(items))
                     items.append([key, value])
                 elif items[place][0] == folded != key:  # an uberctx-* key: take this spelling
                     items[place][0] = key
+            for folded, place in added.items():
+                index.setdefault(folded, place)
         baggage, dropped = _bound_baggage([(key, value) for key, value in items], 0)
         if dropped and self._count_truncations is not None:
             self._count_truncations(dropped)

@@ -11,7 +11,8 @@ Precedence, highest first, for every setting:
 3. its OpenTelemetry variable, where there is one: ``OTEL_SERVICE_NAME`` then ``service.name`` in
    ``OTEL_RESOURCE_ATTRIBUTES`` (service name), ``OTEL_SDK_DISABLED`` (``enabled``),
    ``OTEL_TRACES_SAMPLER`` with ``OTEL_TRACES_SAMPLER_ARG`` (``sampler``, and for
-   ``jaeger_remote`` also ``sampling_endpoint`` and ``sampling_refresh_interval``);
+   ``jaeger_remote`` also ``sampling_endpoint`` and ``sampling_refresh_interval``), and
+   ``OTEL_PROPAGATORS`` (``propagation``: its formats after ``jaeger``);
 4. the default.
 
 ``JAEGER_TAGS`` is the exception, as upstream: its tags are merged into ``config['tags']`` and win
@@ -20,9 +21,10 @@ on conflicting keys. When it is unset, the attributes in ``OTEL_RESOURCE_ATTRIBU
 as unset (as in Go), and a config key set to ``None`` counts as absent.
 
 Errors: a config key that is present but invalid raises ``ValueError`` naming the key, the value
-and what is allowed, always (not only with ``validate=True``). An invalid environment variable
+and what is allowed, always (not only with ``validate=True``). An invalid ``JAEGER_*`` variable
 raises from :meth:`Config.from_env`; a plain ``Config(...)`` logs it once on ``jaeger_tracing``
-and uses the default instead.
+and uses the default instead. An ``OTEL_*`` value this tracer cannot use is logged once and
+ignored on both paths, as OpenTelemetry's SDKs read them.
 """
 
 from __future__ import annotations

@@ -357,6 +357,7 @@ class Poller:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._retry_at = 0.0  # time.monotonic() before which start() does not try again
         self._pid = os.getpid()
         self.is_enabled = enabled
         self.is_closed = False
@@ -374,13 +375,22 @@ class Poller:
             if is_uwsgi_master():  # each worker starts its own (see _fork.is_uwsgi_master)
                 return
             if self._thread is None:
+                now = time.monotonic()
+                if now < self._retry_at:
+                    return
                 thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 try:
                     thread.start()
                 except RuntimeError as e:  # "can't start new thread" (limits), or at shutdown
-                    # never into the caller (a span starting): the current state keeps deciding
-                    self.needs_start = False
-                    logger.warning("%s: could not start its thread, no polling: %s", self.name, e)
+                    # never into the caller (a span starting): the current state keeps deciding,
+                    # and a later caller tries again once an interval has passed
+                    self._retry_at = now + self.interval
+                    logger.warning(
+                        "%s: could not start its thread (%s); trying again in %g s",
+                        self.name,
+                        e,
+                        self.interval,
+                    )
                     return
                 self._thread = thread
             self.needs_start = False
@@ -409,6 +419,7 @@ class Poller:
     def _reinit_state(self) -> None:
         self._pid = os.getpid()
         self._thread = None
+        self._retry_at = 0.0  # time.monotonic() before which start() does not try again
         self._stop = threading.Event()
         self.fetcher.reset_after_fork()
         self.needs_start = self.is_enabled and not self.is_closed

@@ -41,12 +41,17 @@ from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
 from . import constants
-from ._settings import log_once
+from ._settings import note_env
 from ._settings._parse import Invalid, check_sampling_endpoint, parse_jaeger_remote_arg
 from .metrics import MetricsFactory
 from .sampler import ProbabilisticSampler, RemoteControlledSampler
 
-__all__ = ["JaegerRemoteSampler", "jaeger_remote_sampler", "parentbased_jaeger_remote_sampler"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "JaegerRemoteSampler",
+    "jaeger_remote_sampler",
+    "parentbased_jaeger_remote_sampler",
+]
 
 DEFAULT_ENDPOINT = f"http://localhost:{constants.DEFAULT_SAMPLING_PORT}{constants.SAMPLING_PATH}"
 _LOW_64 = (1 << 64) - 1  # the trace id bits Jaeger's and OpenTelemetry's ratio samplers read
@@ -141,10 +146,7 @@ def jaeger_remote_sampler(arg: Optional[str] = None) -> JaegerRemoteSampler:
     try:
         options = parse_jaeger_remote_arg(arg or "")
     except Invalid as e:
-        log_once(
-            f"jaeger_client: ignoring environment variable OTEL_TRACES_SAMPLER_ARG={arg!r}: "
-            f"expected {e}; the jaeger_remote sampler uses its defaults"
-        )
+        note_env(f"OTEL_TRACES_SAMPLER_ARG={arg!r}: expected {e}; the sampler uses its defaults")
     service_name = OTELResourceDetector().detect().attributes.get("service.name")
     return JaegerRemoteSampler(str(service_name or "unknown_service"), **options)
 

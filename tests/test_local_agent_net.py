@@ -137,28 +137,40 @@ def test_decode_json_is_strict_but_tolerates_a_bom() -> None:
             decode_json(body)
 
 
-def test_a_thread_that_cannot_start_is_logged_not_raised(
+def test_a_thread_that_cannot_start_is_logged_not_raised_and_tried_again(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """'can't start new thread' (process limits, or interpreter shutdown) must not reach the
-    span that asked for a sampling decision."""
+    span that asked for a decision; the next decision after an interval tries again."""
     real_start = threading.Thread.start
+    refusals = [1]
 
-    def refuse(thread: threading.Thread) -> None:
-        if thread.name == "test-no-thread":
+    def refuse_once(thread: threading.Thread) -> None:
+        if thread.name == "test-no-thread" and refusals:
+            refusals.pop()
             raise RuntimeError("can't start new thread")
         real_start(thread)
 
-    monkeypatch.setattr(threading.Thread, "start", refuse)
-    poller = Poller("test-no-thread", lambda: None, 1, HTTPFetcher())
-    with caplog.at_level("WARNING", logger="jaeger_tracing"):
-        poller.start()
-    assert not poller.needs_start and not live_threads("test-no-thread")
-    assert "could not start its thread" in caplog.text
-    if poller.needs_start:  # what the owners do before each decision: no second try
-        poller.start()
-    assert caplog.text.count("could not start its thread") == 1
-    poller.close()
+    monkeypatch.setattr(threading.Thread, "start", refuse_once)
+    polls: list[float] = []
+    poller = Poller("test-no-thread", lambda: polls.append(time.monotonic()), 0.05, HTTPFetcher())
+    try:
+        with caplog.at_level("WARNING", logger="jaeger_tracing"):
+            poller.start()
+        assert not live_threads("test-no-thread") and poller.needs_start
+        assert "could not start its thread" in caplog.text
+        poller.start()  # within the interval: not tried again
+        assert caplog.text.count("could not start its thread") == 1 and refusals == []
+
+        def started() -> bool:  # what owners do before each decision
+            if poller.needs_start:
+                poller.start()
+            return bool(polls)
+
+        assert wait_until(started, timeout=5), "started on a later decision, and polled"
+        assert not poller.needs_start
+    finally:
+        poller.close()
 
 
 def test_poller_runs_at_once_then_every_interval_and_survives_a_failing_poll() -> None:

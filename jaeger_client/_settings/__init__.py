@@ -36,6 +36,7 @@ from ._parse import (
     parse_jaeger_remote_arg,
     parse_otel_propagators,
     parse_otel_traces_sampler,
+    parse_poll_interval,
     parse_port,
     parse_positive_int,
     parse_propagation,
@@ -161,6 +162,11 @@ def log_once(message: str) -> None:
     logger.warning(message)
 
 
+def note_env(message: str) -> None:
+    """An OpenTelemetry variable (or part of one) this tracer cannot use: logged once."""
+    log_once(f"jaeger_client: ignoring environment variable {message}")
+
+
 # ---- resolution --------------------------------------------------------------------------------
 
 
@@ -226,7 +232,7 @@ class Resolver:
 
     def env_note(self, message: str) -> None:
         """An OpenTelemetry variable this tracer cannot use: logged once, never an error."""
-        log_once(f"jaeger_client: ignoring environment variable {message}")
+        note_env(message)
 
     def resolve(
         self, name: str, parse: Callable[[Any], Any], default: Any, env: Optional[str] = None
@@ -344,14 +350,13 @@ def _resolve_sampler(r: Resolver) -> None:
     """Config ``sampler`` > JAEGER_SAMPLER_TYPE (+ _PARAM) > a lone JAEGER_SAMPLER_PARAM (the
     remote sampler's initial rate) > OTEL_TRACES_SAMPLER (+ _ARG) > the remote sampler."""
     value = r.config.get("sampler")
-    default = _DEFAULT_SAMPLER
     if value is not None:
         if callable(getattr(value, "is_sampled", None)):  # a ready Sampler (upstream 4.7+)
             r.set("sampler", SamplerSetting("instance", value), "config")
             return
         if not isinstance(value, Mapping):
             r.config_error("sampler", value, "a Sampler or a mapping with type and param")
-            r.set("sampler", default, "default")
+            r.set("sampler", _DEFAULT_SAMPLER, "default")
             return
         raw_type, raw_param = value.get("type"), value.get("param")
         if raw_type is None or raw_type == "":
@@ -359,27 +364,26 @@ def _resolve_sampler(r: Resolver) -> None:
         else:
             ok, kind = r.parse_config("sampler.type", raw_type, parse_sampler_type)
             if not ok:
-                r.set("sampler", default, "default")
+                r.set("sampler", _DEFAULT_SAMPLER, "default")
                 return
         param = _sampler_param(r, kind, raw_param, "sampler.param")
         r.set("sampler", SamplerSetting(kind, param), "config")
         return
 
     raw_type, raw_param = r.env("JAEGER_SAMPLER_TYPE"), r.env("JAEGER_SAMPLER_PARAM")
-    if raw_type is None and raw_param is None and _resolve_otel_sampler(r):
-        return
     if raw_type is None and raw_param is None:
-        r.set("sampler", default, "default")
+        if not _resolve_otel_sampler(r):
+            r.set("sampler", _DEFAULT_SAMPLER, "default")
         return
     kind = constants.SAMPLER_TYPE_REMOTE  # Go's default type; a lone param is its initial rate
     if raw_type is not None:
         ok, kind = r.parse_env("JAEGER_SAMPLER_TYPE", parse_sampler_type)
         if not ok:
-            r.set("sampler", default, "default")
+            r.set("sampler", _DEFAULT_SAMPLER, "default")
             return
     param = _sampler_param(r, kind, raw_param, None)
     if param is None:  # invalid (and reported): the environment's sampler is not used
-        r.set("sampler", default, "default")
+        r.set("sampler", _DEFAULT_SAMPLER, "default")
         return
     given = (("JAEGER_SAMPLER_TYPE", raw_type), ("JAEGER_SAMPLER_PARAM", raw_param))
     source = " + ".join(f"env {var}" for var, raw in given if raw is not None)
@@ -461,7 +465,7 @@ def _resolve_sampling_refresh_interval(r: Resolver) -> None:
         return
     r.resolve(
         "sampling_refresh_interval",
-        parse_interval,
+        parse_poll_interval,
         constants.DEFAULT_SAMPLING_INTERVAL,
         "JAEGER_SAMPLER_REFRESH_INTERVAL",
     )
@@ -592,8 +596,14 @@ def _resolve_propagation(r: Resolver) -> None:
             r.set("propagation", Propagation(names, False), "env JAEGER_PROPAGATION")
             return
     else:  # OpenTelemetry's formats after jaeger (parse_otel_propagators)
-        ok, names = r.parse_env("OTEL_PROPAGATORS", parse_otel_propagators, lenient=True)
+        ok, parsed = r.parse_env("OTEL_PROPAGATORS", parse_otel_propagators, lenient=True)
         if ok:
+            names, skipped = parsed
+            if skipped:
+                r.env_note(
+                    f"OTEL_PROPAGATORS: {', '.join(skipped)} (no such format here; "
+                    "tracecontext, baggage, b3, b3multi and jaeger are read)"
+                )
             r.set("propagation", Propagation(names, False), "env OTEL_PROPAGATORS")
             return
     r.set("propagation", Propagation(("jaeger",), False), "default")
@@ -691,7 +701,7 @@ _STEPS: tuple[Union[_Simple, Callable[[Resolver], None]], ...] = (
         ("throttler.port", parse_port, constants.DEFAULT_THROTTLER_PORT, None),
         (
             "throttler.refresh_interval",
-            parse_interval,
+            parse_poll_interval,
             constants.DEFAULT_THROTTLER_REFRESH_INTERVAL,
             None,
         ),
@@ -706,7 +716,7 @@ _STEPS: tuple[Union[_Simple, Callable[[Resolver], None]], ...] = (
         ),
         (
             "baggage_restrictions.refresh_interval",
-            parse_interval,
+            parse_poll_interval,
             constants.DEFAULT_BAGGAGE_RESTRICTIONS_REFRESH_INTERVAL,
             None,
         ),

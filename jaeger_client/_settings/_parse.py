@@ -32,6 +32,7 @@ __all__ = [
     "parse_jaeger_remote_arg",
     "parse_otel_propagators",
     "parse_otel_traces_sampler",
+    "parse_poll_interval",
     "parse_port",
     "parse_positive_int",
     "parse_propagation",
@@ -123,13 +124,13 @@ def parse_duration(text: str) -> float:
     return total
 
 
-# below what the pollers and timers accept (local_agent_net.check_seconds): ~11.5 days
-_MAX_SECONDS = 1e6
-
-
-def seconds_parser(allow_zero: bool = False) -> Callable[[Any], Union[int, float]]:
+def seconds_parser(
+    allow_zero: bool = False, below: float = math.inf
+) -> Callable[[Any], Union[int, float]]:
     bound = ">= 0" if allow_zero else "> 0"
-    allowed = f"a number of seconds {bound} and under 1,000,000 (or a duration such as 500ms, 1m)"
+    if below != math.inf:
+        bound += f" and under {below:,.0f}"
+    allowed = f"a number of seconds {bound} (or a duration such as 500ms, 1m)"
 
     def parse(value: Any) -> Union[int, float]:
         if isinstance(value, bool):
@@ -143,7 +144,7 @@ def seconds_parser(allow_zero: bool = False) -> Callable[[Any], Union[int, float
                 raise Invalid(allowed) from None
         else:
             raise Invalid(allowed)
-        if not (0 <= seconds < _MAX_SECONDS) or (seconds == 0 and not allow_zero):
+        if not (0 <= seconds < below) or (seconds == 0 and not allow_zero):
             raise Invalid(allowed)
         return seconds
 
@@ -151,6 +152,8 @@ def seconds_parser(allow_zero: bool = False) -> Callable[[Any], Union[int, float
 
 
 parse_interval = seconds_parser()
+# the pollers' intervals: local_agent_net.check_seconds takes them under 1e6 s (~11.5 days)
+parse_poll_interval = seconds_parser(below=1e6)
 parse_timeout_allowing_zero = seconds_parser(allow_zero=True)
 
 
@@ -256,7 +259,6 @@ _PROPAGATION_ALIASES = {
     "w3c": "w3c",
     "tracecontext": "w3c",  # OTEL_PROPAGATORS' name
     "baggage": "baggage",  # W3C baggage header, OTEL_PROPAGATORS' name
-    "w3c-baggage": "baggage",
 }
 
 
@@ -372,7 +374,7 @@ def _percent_decode(text: str) -> str:
 
 
 def parse_resource_attributes(text: str) -> dict[str, str]:
-    """``OTEL_RESOURCE_ATTRIBUTES``: ``key=value,...``, keys and values percent-encoded.
+    """``OTEL_RESOURCE_ATTRIBUTES``: ``key=value,...``, values percent-encoded.
 
     Whitespace around keys and values is trimmed and empty items (``a=1,``) are skipped. Any
     malformed item invalidates the whole value, as the OpenTelemetry specification asks:
@@ -385,8 +387,8 @@ def parse_resource_attributes(text: str) -> dict[str, str]:
         raw_key, sep, raw_value = item.partition("=")
         if not sep or not raw_key.strip():
             raise Invalid(f"comma-separated key=value items with a key, got {item.strip()!r}")
-        try:
-            key, value = _percent_decode(raw_key.strip()), _percent_decode(raw_value.strip())
+        try:  # values are percent-encoded; keys are not (as the SDK's OTELResourceDetector)
+            key, value = raw_key.strip(), _percent_decode(raw_value.strip())
         except ValueError as e:
             raise Invalid(f"percent-encoded key=value items; {item.strip()!r} has {e}") from None
         attributes[key] = value
@@ -420,6 +422,7 @@ def parse_otel_traces_sampler(value: Any) -> str:
 
 
 _GRPC_SAMPLING_PORT = 14250  # the collector's gRPC sampling.proto service: not HTTP JSON
+_COLLECTOR_HTTP_PORT = 14268  # the collector's HTTP port: sampling at /api/sampling
 _parse_polling_ms = int_parser(1, 999_999_999, "a whole number of milliseconds")
 
 
@@ -475,12 +478,17 @@ def check_sampling_endpoint(url: str) -> str:
         port = urlsplit(url).port
     except ValueError:  # a bad port: left to the URL checks of whoever uses it
         return url
+    if port == _COLLECTOR_HTTP_PORT and urlsplit(url).path in ("", "/"):
+        raise Invalid(
+            f"endpoint: a sampling URL with its path, got {url!r}: a collector serves "
+            f"sampling at http://HOST:{_COLLECTOR_HTTP_PORT}/api/sampling"
+        )
     if port == _GRPC_SAMPLING_PORT:
         raise Invalid(
             f"endpoint: an HTTP sampling URL, got {url!r}: port {_GRPC_SAMPLING_PORT} is the "
             "Jaeger collector's gRPC sampling port, which this client cannot poll; use the "
             f"agent's http://HOST:{constants.DEFAULT_SAMPLING_PORT}{constants.SAMPLING_PATH} "
-            "or the collector's http://HOST:14268/api/sampling"
+            f"or the collector's http://HOST:{_COLLECTOR_HTTP_PORT}/api/sampling"
         )
     return url
 
@@ -493,27 +501,24 @@ _OTEL_PROPAGATORS = {
     "b3multi": "b3",
     "jaeger": "jaeger",
 }
-# OpenTelemetry names with no format here: skipped (``none`` configures nothing)
-_OTEL_PROPAGATORS_ELSEWHERE = ("xray", "ottrace", "none")
 
 
-def parse_otel_propagators(value: Any) -> tuple[str, ...]:
-    """``OTEL_PROPAGATORS`` -> ``propagation`` names, always after ``jaeger``: a variable set for
-    a deployment's OpenTelemetry services adds their formats and never stops this tracer from
-    writing and reading Jaeger's own headers. ``xray``, ``ottrace`` and ``none`` are skipped."""
+def parse_otel_propagators(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``OTEL_PROPAGATORS`` -> (``propagation`` names, the names skipped). The names always start
+    with ``jaeger``: a variable set for a deployment's OpenTelemetry services adds their formats
+    and never stops this tracer from writing and reading Jaeger's own headers. Names with no
+    format here (``xray``, ``ottrace``, another SDK's) are skipped, as is ``none``."""
     if not isinstance(value, str):
         raise Invalid("a comma-separated list")
     names = ["jaeger"]
+    skipped: list[str] = []
     for item in value.split(","):
         name = item.strip().lower()
-        if not name or name in _OTEL_PROPAGATORS_ELSEWHERE:
+        if not name or name == "none":
             continue
         ours = _OTEL_PROPAGATORS.get(name)
         if ours is None:
-            raise Invalid(
-                "a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger "
-                f"(xray, ottrace and none are skipped), got {name!r}"
-            )
-        if ours not in names:
+            skipped.append(name)
+        elif ours not in names:
             names.append(ours)
-    return tuple(names)
+    return tuple(names), tuple(skipped)
