@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 import opentracing
 from opentracing import Format, UnsupportedFormatException
@@ -29,7 +29,7 @@ from .span import _DENIED, _NO_LOGS, _NO_TAGS, Span, _operation_name, _timestamp
 from .span_context import SpanContext
 from .utils import RateLimitedLogger, local_ip
 
-__all__ = ["DroppedSpanData", "NoopTracer", "Tracer", "TracerMetrics"]
+__all__ = ["DroppedSpanData", "NoopTracer", "Tracer", "TracerMetrics", "TracerStats"]
 
 logger = logging.getLogger(constants.LOGGER_NAME)
 
@@ -61,6 +61,32 @@ class TracerMetrics:
     def is_noop(self) -> bool:
         """Whether every counter is the factories' shared no-op (nothing reads the counts)."""
         return all(value is _noop for value in vars(self).values())
+
+
+class TracerStats(NamedTuple):
+    """A snapshot for health checks (``Tracer.stats()``): where the spans went, and what the
+    background parts last met. Times are ``time.time()``; ``None`` means never (or not known)."""
+
+    reporter: Any  # ReporterStats (sent, dropped, too_large, failed, queued), None without counts
+    last_sent_at: Optional[float]  # the sender last accepted a batch
+    last_send_error: Optional[str]  # the last failure to send, e.g. "cannot send to ...: ..."
+    last_send_error_at: Optional[float]
+    sampler: str  # the sampler deciding now, e.g. "RemoteControlledSampler(svc, URL, ...)"
+    sampler_updated_at: Optional[float]  # a remote sampler last got a valid strategy
+    sampler_error: Optional[str]  # a remote sampler's last failed poll
+    sampler_error_at: Optional[float]
+
+
+def _call_optional(owner: Any, name: str) -> Any:
+    """``owner.name()`` if it has such a method (a user's reporter may not); never raises."""
+    method = getattr(owner, name, None)
+    if not callable(method):
+        return None
+    try:
+        return method()
+    except Exception:  # a user's reporter: a health check must still answer
+        logger.exception("%r.%s() failed", owner, name)
+        return None
 
 
 class DroppedSpanData:
@@ -717,6 +743,23 @@ class Tracer(opentracing.Tracer):
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
+    def stats(self) -> TracerStats:
+        """A snapshot for a health endpoint: the reporter's counts (``ReporterStats``), when it
+        last sent and its last failure, the sampler deciding now and, for the remote sampler,
+        its last strategy and last failed poll. Cheap, and safe from any thread."""
+        health = _call_optional(self.reporter, "health")
+        sampler = self.sampler
+        return TracerStats(
+            reporter=_call_optional(self.reporter, "stats"),
+            last_sent_at=getattr(health, "last_sent_at", None),
+            last_send_error=getattr(health, "last_error", None),
+            last_send_error_at=getattr(health, "last_error_at", None),
+            sampler=str(sampler),
+            sampler_updated_at=getattr(sampler, "last_updated_at", None),
+            sampler_error=getattr(sampler, "last_error", None),
+            sampler_error_at=getattr(sampler, "last_error_at", None),
+        )
+
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Send everything reported so far; return whether it was all sent within ``timeout``."""
         flush = getattr(self.reporter, "flush", None)
@@ -788,6 +831,9 @@ class NoopTracer(opentracing.Tracer):
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         return True
+
+    def stats(self) -> TracerStats:
+        return TracerStats(None, None, None, None, "disabled", None, None, None)
 
     def close(self) -> CloseFuture:
         return completed_future()

@@ -345,6 +345,7 @@ def test_span_that_fails_to_encode_is_dropped_alone(agent_udp: socket.socket, cl
     batch = decode_emit_batch(packet)
     assert [s.operationName for s in batch.spans] == ["op-0", "op-1", "op-3", "op-4"]
     assert batch.stats.failedToEmitSpans == 1
+    assert sender.last_error is not None and sender.last_error.startswith("could not encode")
 
 
 @pytest.mark.parametrize("accelerated", [False, True])
@@ -557,6 +558,9 @@ def test_unresolvable_host_counts_failed_and_logs_once(
         assert sender.send(spans, 0) == SendResult(0, 0, 3)
         assert sender.send(spans, 0) == SendResult(0, 0, 3)
     assert sender.failed_count == 6
+    assert sender.last_error == (
+        "cannot resolve no-such-agent.invalid:6831: [Errno -2] Name or service not known"
+    )
     assert len(resolver.calls) == 2  # no socket: every send tries again
     assert len([r for r in caplog.records if "cannot resolve" in r.getMessage()]) == 1
 

@@ -18,7 +18,7 @@ from ._local import (
     default_logger,
 )
 from ._remote import Reporter
-from ._support import ReporterMetrics, ReporterStats
+from ._support import ReporterHealth, ReporterMetrics, ReporterStats
 
 __all__ = [
     "BaseReporter",
@@ -27,6 +27,7 @@ __all__ = [
     "LoggingReporter",
     "NullReporter",
     "Reporter",
+    "ReporterHealth",
     "ReporterMetrics",
     "ReporterStats",
     "default_logger",

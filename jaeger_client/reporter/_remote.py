@@ -22,6 +22,7 @@ from ..metrics import LegacyMetricsFactory, Metrics, MetricsFactory
 from ..utils import ErrorReporter, RateLimitedLogger
 from ._local import BaseReporter, default_logger
 from ._support import (
+    ReporterHealth,
     ReporterMetrics,
     ReporterStats,
     _check_int,
@@ -202,6 +203,9 @@ class Reporter(BaseReporter):
         self._too_large = 0
         self._failed = 0
         self._dropped_logged = 0
+        # for health checks (health()): time.time() of the last accepted batch, the last failure
+        self._last_sent_at: Optional[float] = None
+        self._last_error: Optional[tuple[float, str]] = None
 
     def _after_fork_in_child(self) -> None:
         # The parent's queued spans are the parent's to send: start empty, with our own worker.
@@ -320,6 +324,16 @@ class Reporter(BaseReporter):
             self._worker = worker
             self._has_worker = True
             return True
+
+    def health(self) -> ReporterHealth:
+        """When a batch was last sent, and the last failure to send (for health checks)."""
+        with self._lock:
+            sent_at, error = self._last_sent_at, self._last_error
+        return ReporterHealth(
+            last_sent_at=sent_at,
+            last_error=None if error is None else error[1],
+            last_error_at=None if error is None else error[0],
+        )
 
     def stats(self) -> ReporterStats:
         """Counts for this process (a forked child starts from zero)."""
@@ -482,11 +496,22 @@ class Reporter(BaseReporter):
                 failed = size - sent - too_large  # whatever the sender did not account for
         except Exception as exc:  # a Sender never raises by contract; a broken one must not stop us
             self._report_error("Failed to send spans:", exc)
+        now = time.time()
+        error: Optional[tuple[float, str]] = None
+        if failed:
+            reason = getattr(self._sender, "last_error", None)
+            if not isinstance(reason, str) or not reason:
+                reason = f"{failed} of {size} spans could not be sent"
+            error = (now, reason)
         with self._lock:
             self._sent += sent
             self._too_large += too_large
             self._failed += failed
             self._in_flight = 0
+            if sent:
+                self._last_sent_at = now
+            if error is not None:
+                self._last_error = error
         try:
             if sent:
                 self.metrics.reporter_success(sent)

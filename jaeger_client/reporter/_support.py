@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Optional, Protocol
 from .._future import CloseFuture
 from ..metrics import MetricsFactory
 
-__all__ = ["ReporterMetrics", "ReporterStats"]
+__all__ = ["ReporterHealth", "ReporterMetrics", "ReporterStats"]
 
 
 class ReporterMetrics:
@@ -26,6 +26,14 @@ class ReporterMetrics:
         self.reporter_failure = c("jaeger:reporter_spans", {"result": "err"})
         self.reporter_dropped = c("jaeger:reporter_spans", {"result": "dropped"})
         self.reporter_queue_length = metrics_factory.create_gauge("jaeger:reporter_queue_length")
+
+
+class ReporterHealth(NamedTuple):
+    """What a health check wants to know about sending (``Reporter.health()``)."""
+
+    last_sent_at: Optional[float]  # time.time() when the sender last accepted a batch
+    last_error: Optional[str]  # the last failure to send or encode ("cannot send to ...: ...")
+    last_error_at: Optional[float]  # time.time() of that failure
 
 
 class ReporterStats(NamedTuple):

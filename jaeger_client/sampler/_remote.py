@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
@@ -203,6 +204,10 @@ class RemoteControlledSampler(Sampler):
             enabled=poll_in_background,
         )
         self.sampling_refresh_interval = interval
+        # for health checks: time.time() of the last valid strategy, and the last failed poll
+        self.last_updated_at: Optional[float] = None
+        self.last_error: Optional[str] = None
+        self.last_error_at: Optional[float] = None
         after_fork_in_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
@@ -243,9 +248,9 @@ class RemoteControlledSampler(Sampler):
             response = decode_json(body)
         except (FetchError, ValueError) as e:
             self.metrics.sampler_query_failure(1)
-            self.error_reporter.error(
-                f"Fail to get sampling strategy from {self.sampling_endpoint}: {e}"
-            )
+            message = f"Fail to get sampling strategy from {self.sampling_endpoint}: {e}"
+            self.last_error, self.last_error_at = message, time.time()
+            self.error_reporter.error(message)
             return False
         self.metrics.sampler_retrieved(1)
         return self._update_sampler(response)
@@ -256,10 +261,13 @@ class RemoteControlledSampler(Sampler):
             strategy = _parse_strategy(response)
         except ValueError as e:
             self.metrics.sampler_update_failure(1)
-            self.error_reporter.error(f"Fail to update sampler from {self.sampling_endpoint}: {e}")
+            message = f"Fail to update sampler from {self.sampling_endpoint}: {e}"
+            self.last_error, self.last_error_at = message, time.time()
+            self.error_reporter.error(message)
             return False
         with self._update_lock:
             changed = self._apply(strategy)
+        self.last_updated_at = time.time()
         if changed:
             self.metrics.sampler_updated(1)
             self.logger.debug("Tracing sampler set to %s", self.sampler)

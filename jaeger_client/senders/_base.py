@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Protocol
 
 from .. import constants
 from ..utils import RateLimitedLogger
@@ -46,6 +46,9 @@ class Sender(Protocol):
     def reset_after_fork(self) -> None:
         """In a forked child: forget the parent's socket and state without any I/O."""
 
+    # Optional: ``last_error``, the last failure the sender met (a str), which the Reporter
+    # passes on to health checks (``Tracer.stats()``); our senders have it.
+
 
 # ---- shared: encode each span, pack by bytes ----------------------------------------------------
 
@@ -56,9 +59,12 @@ class Packer:
     Counts, per ``send``, the spans that failed to encode and those too large for any payload.
     """
 
-    def __init__(self, owner: str, warn: RateLimitedLogger) -> None:
+    def __init__(
+        self, owner: str, warn: RateLimitedLogger, note: Optional[Callable[[str], None]] = None
+    ) -> None:
         self._owner = owner
         self._warn = warn
+        self._note = note  # the sender's last_error, for health checks
         self.too_large_total = 0
         self.failed_total = 0
 
@@ -75,6 +81,8 @@ class Packer:
                 data = encode(span)
             except Exception as exc:  # user-controlled fields; a bad span must not cost its batch
                 failed += 1
+                if self._note is not None:
+                    self._note(f"could not encode a span: {exc}")
                 self._warn.log(
                     "encode",
                     logging.ERROR,

@@ -124,7 +124,8 @@ class HTTPSender:
         self._init_process_state()
 
     def _init_process_state(self) -> None:
-        self._packer = Packer("HTTPSender", self._warn)
+        self.last_error: Optional[str] = None  # the last failure (see Sender), for health checks
+        self._packer = Packer("HTTPSender", self._warn, self._note_error)
         self._seq_no = 0
         self._conn: Optional[http.client.HTTPConnection] = None
 
@@ -205,7 +206,11 @@ class HTTPSender:
             return self._post_failed(f"HTTP {status} {response.reason}")
         return False  # unreachable: the second attempt always returns
 
+    def _note_error(self, text: str) -> None:
+        self.last_error = text
+
     def _post_failed(self, reason: str) -> bool:
+        self._note_error(f"POST {self.endpoint}: {reason}")
         self._warn.log(
             "post", logging.WARNING, "HTTPSender: POST %s failed: %s", self.endpoint, reason
         )

@@ -130,7 +130,8 @@ class UDPSender:
         self._init_process_state()
 
     def _init_process_state(self) -> None:
-        self._packer = Packer("UDPSender", self._warn)
+        self.last_error: Optional[str] = None  # the last failure (see Sender), for health checks
+        self._packer = Packer("UDPSender", self._warn, self._note_error)
         self._seq_no = 0
         self._sock: Optional[socket.socket] = None
         self._address: Optional[tuple[Any, ...]] = None
@@ -193,6 +194,9 @@ class UDPSender:
                 self._packer.failed_total += len(payload)
         return SendResult(sent, too_large, failed)
 
+    def _note_error(self, text: str) -> None:
+        self.last_error = text
+
     def _fail_all(self, n: int) -> SendResult:
         self._packer.failed_total += n
         return SendResult(0, 0, n)
@@ -211,6 +215,7 @@ class UDPSender:
         try:
             infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
         except (OSError, UnicodeError) as exc:  # gaierror is an OSError; an odd name a UnicodeError
+            self._note_error(f"cannot resolve {self.host}:{self.port}: {exc}")
             self._warn.log(
                 "resolve",
                 logging.WARNING,
@@ -232,6 +237,7 @@ class UDPSender:
         try:
             sock = socket.socket(family, type_, proto)
         except OSError as exc:
+            self._note_error(f"cannot create a socket: {exc}")
             self._warn.log("socket", logging.ERROR, "UDPSender: cannot create a socket: %s", exc)
             return False
         try:
@@ -239,6 +245,7 @@ class UDPSender:
             sock.connect(address)
         except OSError as exc:
             sock.close()
+            self._note_error(f"cannot connect to {address}: {exc}")
             self._warn.log(
                 "connect", logging.ERROR, "UDPSender: cannot connect to %s: %s", address, exc
             )
@@ -282,6 +289,7 @@ class UDPSender:
                 return True
             except OSError as exc:
                 error = exc
+        self._note_error(f"cannot send to {self.host}:{self.port}: {error}")
         self._warn.log(
             "send",
             logging.WARNING,
