@@ -24,6 +24,7 @@ from ._future import CloseFuture, completed_future
 from .codecs import BinaryCodec, Codec, TextCodec, ZipkinCodec
 from .constants import DEBUG_FLAG, SAMPLED_FLAG
 from .metrics import LegacyMetricsFactory, Metrics, MetricsFactory, _noop
+from .reporter._support import ReporterHealth, ReporterStats
 from .sampler import ConstSampler
 from .span import _DENIED, _NO_LOGS, _NO_TAGS, Span, _operation_name, _timestamp
 from .span_context import SpanContext
@@ -65,16 +66,20 @@ class TracerMetrics:
 
 class TracerStats(NamedTuple):
     """A snapshot for health checks (``Tracer.stats()``): where the spans went, and what the
-    background parts last met. Times are ``time.time()``; ``None`` means never (or not known)."""
+    background parts last met. Times are ``time.time()``; ``None`` means never (or not known).
+    A last error is not cleared when things recover: compare its time with the last success's."""
 
-    reporter: Any  # ReporterStats (sent, dropped, too_large, failed, queued), None without counts
+    reporter: Optional[ReporterStats]  # the counts; None for a reporter that keeps none
     last_sent_at: Optional[float]  # the sender last accepted a batch
-    last_send_error: Optional[str]  # the last failure to send, e.g. "cannot send to ...: ..."
+    last_send_error: Optional[str]  # e.g. "cannot send to 127.0.0.1:6831: [Errno 111] ..."
     last_send_error_at: Optional[float]
     sampler: str  # the sampler deciding now, e.g. "RemoteControlledSampler(svc, URL, ...)"
-    sampler_updated_at: Optional[float]  # a remote sampler last got a valid strategy
-    sampler_error: Optional[str]  # a remote sampler's last failed poll
-    sampler_error_at: Optional[float]
+    last_strategy_at: Optional[float]  # a remote sampler last received a valid strategy
+    last_sampler_error: Optional[str]  # a remote sampler's last failed poll
+    last_sampler_error_at: Optional[float]
+
+
+_health_warn = RateLimitedLogger()
 
 
 def _call_optional(owner: Any, name: str) -> Any:
@@ -84,8 +89,8 @@ def _call_optional(owner: Any, name: str) -> Any:
         return None
     try:
         return method()
-    except Exception:  # a user's reporter: a health check must still answer
-        logger.exception("%r.%s() failed", owner, name)
+    except Exception as exc:  # a user's reporter: a health check must still answer
+        _health_warn.log(name, logging.ERROR, "%r.%s() failed: %r", owner, name, exc)
         return None
 
 
@@ -748,16 +753,31 @@ class Tracer(opentracing.Tracer):
         last sent and its last failure, the sampler deciding now and, for the remote sampler,
         its last strategy and last failed poll. Cheap, and safe from any thread."""
         health = _call_optional(self.reporter, "health")
+        if isinstance(health, ReporterHealth):
+            counts: Optional[ReporterStats] = health.stats
+            sent_at, error, error_at = health.last_sent_at, health.last_error, health.last_error_at
+        else:  # a reporter of the user's: counts if it has them
+            stats = _call_optional(self.reporter, "stats")
+            counts = stats if isinstance(stats, ReporterStats) else None
+            sent_at = error = error_at = None
         sampler = self.sampler
+        try:
+            described = str(sampler)
+        except Exception:  # a user's sampler: a health check must still answer
+            described = type(sampler).__name__
+        strategy_at = getattr(sampler, "last_strategy_at", None)
+        poll_error = getattr(sampler, "last_error", None)
+        if not (isinstance(poll_error, tuple) and len(poll_error) == 2):
+            poll_error = (None, None)
         return TracerStats(
-            reporter=_call_optional(self.reporter, "stats"),
-            last_sent_at=getattr(health, "last_sent_at", None),
-            last_send_error=getattr(health, "last_error", None),
-            last_send_error_at=getattr(health, "last_error_at", None),
-            sampler=str(sampler),
-            sampler_updated_at=getattr(sampler, "last_updated_at", None),
-            sampler_error=getattr(sampler, "last_error", None),
-            sampler_error_at=getattr(sampler, "last_error_at", None),
+            reporter=counts,
+            last_sent_at=sent_at,
+            last_send_error=error,
+            last_send_error_at=error_at,
+            sampler=described,
+            last_strategy_at=strategy_at if isinstance(strategy_at, float) else None,
+            last_sampler_error=poll_error[1],
+            last_sampler_error_at=poll_error[0],
         )
 
     def flush(self, timeout: Optional[float] = None) -> bool:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from _http_agent import AgentHTTP, agent_http, json_reply
-from conftest import receive_batches, wait_until
+from conftest import receive_batches, run_in_child, wait_until
 
-from jaeger_client import ConstSampler, RemoteControlledSampler, Tracer
+from jaeger_client import Config, ConstSampler, RemoteControlledSampler, Tracer
 from jaeger_client.reporter import InMemoryReporter, Reporter, ReporterStats
-from jaeger_client.senders import HTTPSender, UDPSender
+from jaeger_client.senders import HTTPSender, SendResult, UDPSender
 from jaeger_client.tracer import NoopTracer, TracerStats
 
 
@@ -124,23 +124,26 @@ def test_the_remote_sampler_shows_its_last_strategy_and_last_failure(http: Agent
     )
     tracer = Tracer("health", InMemoryReporter(), sampler)
     try:
-        assert tracer.stats().sampler_updated_at is None
+        assert tracer.stats().last_strategy_at is None
         http.serve_json(
             "/sampling",
             {"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": 0.5}},
         )
         assert sampler.poll_once() is True
         stats = tracer.stats()
-        assert stats.sampler_updated_at is not None and stats.sampler_error is None
+        assert stats.last_strategy_at is not None and stats.last_sampler_error is None
         url = http.url("/sampling")
         assert stats.sampler == f"RemoteControlledSampler(health, {url}, ProbabilisticSampler(0.5))"
         http.serve("/sampling", json_reply({}, status=500))
         assert sampler.poll_once() is False
         stats = tracer.stats()
-        assert stats.sampler_error is not None and http.url("/sampling") in stats.sampler_error
         assert (
-            stats.sampler_error_at is not None
-            and stats.sampler_error_at >= stats.sampler_updated_at
+            stats.last_sampler_error is not None
+            and http.url("/sampling") in stats.last_sampler_error
+        )
+        assert (
+            stats.last_sampler_error_at is not None
+            and stats.last_sampler_error_at >= stats.last_strategy_at
         )
         assert "ProbabilisticSampler(0.5)" in stats.sampler  # the last good strategy still decides
     finally:
@@ -166,3 +169,125 @@ def test_a_reporter_without_stats_or_with_failing_ones_still_answers(
 
 def test_a_disabled_tracer_answers_too() -> None:
     assert NoopTracer().stats() == TracerStats(None, None, None, None, "disabled", None, None, None)
+
+
+class ScriptedSender:
+    """A sender whose sends follow a script: "ok", "refused" (noted, as ours do) or "raise"."""
+
+    def __init__(self, script: list[str]) -> None:
+        self.script = script
+        self.last_error: Any = None
+
+    def set_process(self, *args: Any) -> None:
+        pass
+
+    def send(self, spans: Any, queue_dropped: int) -> SendResult:
+        step = self.script.pop(0)
+        if step == "raise":
+            raise RuntimeError("encoder bug")
+        if step == "refused":
+            self.last_error = "cannot send to agent:6831: [Errno 111] Connection refused"
+            return SendResult(0, 0, len(spans))
+        return SendResult(len(spans), 0, 0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_later_failure_never_borrows_an_earlier_reason() -> None:
+    sender = ScriptedSender(["refused", "ok", "raise"])
+    tracer = Tracer("health", Reporter(None, sender=sender), ConstSampler(True))
+    try:
+        reasons = []
+        for _ in range(3):
+            tracer.start_span("op").finish()
+            tracer.flush(5)
+            reasons.append(tracer.stats().last_send_error)
+        assert reasons[0] == reasons[1] == sender.last_error  # a success does not clear it
+        assert reasons[2] == "the sender raised RuntimeError('encoder bug')"
+    finally:
+        tracer.close().result(5)
+
+
+def test_a_span_too_large_for_any_datagram_shows_as_the_last_error(
+    agent_udp: socket.socket,
+) -> None:
+    sender = UDPSender("127.0.0.1", agent_udp.getsockname()[1], max_packet_size=1000)
+    tracer = Tracer("health", Reporter(None, sender=sender), ConstSampler(True))
+    try:
+        tracer.start_span("big", tags={"blob": "x" * 5000}).finish()
+        assert tracer.flush(5) is False
+        stats = tracer.stats()
+        assert stats.reporter is not None and stats.reporter.too_large == 1
+        assert stats.last_send_error == "1 spans larger than one packet were dropped"
+    finally:
+        tracer.close().result(5)
+
+
+def test_a_config_with_span_logging_still_reports_health() -> None:
+    port = closed_udp_port()
+    config = Config(
+        {
+            "sampler": {"type": "const", "param": 1},
+            "logging": True,
+            "local_agent": {"reporting_host": "127.0.0.1", "reporting_port": port},
+        },
+        service_name="health",
+        environ={},
+    )
+    tracer = config.new_tracer()
+    try:
+
+        def refused() -> Any:
+            tracer.start_span("op").finish()
+            tracer.flush(1)
+            return tracer.stats().last_send_error
+
+        error = wait_until(refused, timeout=10)
+        assert error is not None and "refused" in error.lower()
+        assert tracer.stats().reporter is not None
+    finally:
+        tracer.close().result(5)
+
+
+def test_the_sampler_counts_a_bad_strategy_and_every_good_poll(http: AgentHTTP) -> None:
+    sampler = RemoteControlledSampler(
+        service_name="health", sampling_endpoint=http.url("/sampling"), poll_in_background=False
+    )
+    tracer = Tracer("health", InMemoryReporter(), sampler)
+    try:
+        http.serve_json("/sampling", {"strategyType": "NO-SUCH-STRATEGY"})
+        assert sampler.poll_once() is False
+        stats = tracer.stats()
+        assert stats.last_sampler_error is not None
+        assert stats.last_sampler_error.startswith("Fail to update sampler")
+        strategy = {"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": 1}}
+        http.serve_json("/sampling", strategy)
+        assert sampler.poll_once() is True
+        assert tracer.stats().last_strategy_at is not None
+        sampler.last_strategy_at = None
+        assert sampler.poll_once() is False  # the same strategy: nothing changed, still received
+        assert tracer.stats().last_strategy_at is not None
+    finally:
+        tracer.close().result(5)
+
+
+def test_a_forked_child_does_not_report_the_parents_failed_poll(http: AgentHTTP) -> None:
+    sampler = RemoteControlledSampler(
+        service_name="health", sampling_endpoint=http.url("/missing"), poll_in_background=False
+    )
+    tracer = Tracer("health", InMemoryReporter(), sampler)
+    try:
+        assert sampler.poll_once() is False
+        assert tracer.stats().last_sampler_error is not None
+        assert run_in_child(lambda: tracer.stats().last_sampler_error) is None
+    finally:
+        tracer.close().result(5)
+
+
+def test_a_sampler_that_cannot_describe_itself_does_not_break_stats() -> None:
+    class Mute(ConstSampler):
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    assert Tracer("health", InMemoryReporter(), Mute(True)).stats().sampler == "Mute"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .._future import CloseFuture, completed_future
 from ..constants import LOGGER_NAME
+from ._support import ReporterHealth, ReporterStats
 
 if TYPE_CHECKING:
     from ..span import Span
@@ -94,6 +95,24 @@ class CompositeReporter(BaseReporter):
     def report_span(self, span: Span) -> None:
         for reporter in self.reporters:
             reporter.report_span(span)
+
+    def health(self) -> Optional[ReporterHealth]:
+        """The first reporter's that has ``health()`` (the remote one, beside a logging one)."""
+        for reporter in self.reporters:
+            health = getattr(reporter, "health", None)
+            if callable(health):
+                result: ReporterHealth = health()
+                return result
+        return None
+
+    def stats(self) -> Optional[ReporterStats]:
+        """The first reporter's that has ``stats()``."""
+        for reporter in self.reporters:
+            stats = getattr(reporter, "stats", None)
+            if callable(stats):
+                result: ReporterStats = stats()
+                return result
+        return None
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         ok = True

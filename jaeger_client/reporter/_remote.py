@@ -326,10 +326,12 @@ class Reporter(BaseReporter):
             return True
 
     def health(self) -> ReporterHealth:
-        """When a batch was last sent, and the last failure to send (for health checks)."""
+        """The counts, when a batch was last sent, and the last failure, in one snapshot."""
         with self._lock:
+            stats = self._stats_locked()
             sent_at, error = self._last_sent_at, self._last_error
         return ReporterHealth(
+            stats=stats,
             last_sent_at=sent_at,
             last_error=None if error is None else error[1],
             last_error_at=None if error is None else error[0],
@@ -338,13 +340,16 @@ class Reporter(BaseReporter):
     def stats(self) -> ReporterStats:
         """Counts for this process (a forked child starts from zero)."""
         with self._lock:
-            return ReporterStats(
-                sent=self._sent,
-                dropped=self._dropped_queue_full + self._dropped_after_close,
-                too_large=self._too_large,
-                failed=self._failed,
-                queued=len(self._queue) + self._in_flight,
-            )
+            return self._stats_locked()
+
+    def _stats_locked(self) -> ReporterStats:
+        return ReporterStats(
+            sent=self._sent,
+            dropped=self._dropped_queue_full + self._dropped_after_close,
+            too_large=self._too_large,
+            failed=self._failed,
+            queued=len(self._queue) + self._in_flight,
+        )
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Send every span reported before this call; return whether all were sent in time.
@@ -487,22 +492,29 @@ class Reporter(BaseReporter):
     def _send(self, batch: list[Span]) -> bool:
         size = len(batch)
         sent, too_large, failed = 0, 0, size
+        reason: Optional[str] = None  # of a failure, for health(): the sender's, if it noted one
         try:
             sender = self._get_sender()
-            if sender is not None:
+            if sender is None:
+                reason = "Reporter.set_process() was not called"
+            else:
+                noted = getattr(sender, "last_error", None)
                 result = sender.send(batch, self._dropped_queue_full)
                 sent = min(max(result.sent, 0), size)
                 too_large = min(max(result.too_large, 0), size - sent)
                 failed = size - sent - too_large  # whatever the sender did not account for
+                after = getattr(sender, "last_error", None)
+                if after is not noted and isinstance(after, str):  # noted during this send
+                    reason = after
         except Exception as exc:  # a Sender never raises by contract; a broken one must not stop us
             self._report_error("Failed to send spans:", exc)
+            reason = f"the sender raised {exc!r}"
         now = time.time()
         error: Optional[tuple[float, str]] = None
         if failed:
-            reason = getattr(self._sender, "last_error", None)
-            if not isinstance(reason, str) or not reason:
-                reason = f"{failed} of {size} spans could not be sent"
-            error = (now, reason)
+            error = (now, reason or f"{failed} of {size} spans could not be sent")
+        elif too_large:
+            error = (now, f"{too_large} spans larger than one packet were dropped")
         with self._lock:
             self._sent += sent
             self._too_large += too_large

@@ -28,14 +28,6 @@ class ReporterMetrics:
         self.reporter_queue_length = metrics_factory.create_gauge("jaeger:reporter_queue_length")
 
 
-class ReporterHealth(NamedTuple):
-    """What a health check wants to know about sending (``Reporter.health()``)."""
-
-    last_sent_at: Optional[float]  # time.time() when the sender last accepted a batch
-    last_error: Optional[str]  # the last failure to send or encode ("cannot send to ...: ...")
-    last_error_at: Optional[float]  # time.time() of that failure
-
-
 class ReporterStats(NamedTuple):
     """Where every span handed to ``report_span`` in this process went (a consistent snapshot).
 
@@ -51,6 +43,20 @@ class ReporterStats(NamedTuple):
     @property
     def reported(self) -> int:
         return self.sent + self.dropped + self.too_large + self.failed + self.queued
+
+
+class ReporterHealth(NamedTuple):
+    """What a health check wants to know about sending (``Reporter.health()``), one snapshot.
+
+    ``last_error`` is not cleared when sending recovers: compare ``last_error_at`` with
+    ``last_sent_at``.
+    """
+
+    stats: ReporterStats  # the counts, taken together with the rest
+    last_sent_at: Optional[float]  # time.time() when the sender last accepted a batch
+    # the last failure: a send or encode error ("cannot send to ...: ..."), or spans too large
+    last_error: Optional[str]
+    last_error_at: Optional[float]  # time.time() of that failure
 
 
 class _FlushRequest:

@@ -204,15 +204,22 @@ class RemoteControlledSampler(Sampler):
             enabled=poll_in_background,
         )
         self.sampling_refresh_interval = interval
-        # for health checks: time.time() of the last valid strategy, and the last failed poll
-        self.last_updated_at: Optional[float] = None
-        self.last_error: Optional[str] = None
-        self.last_error_at: Optional[float] = None
+        # for health checks (Tracer.stats()): time.time() of the last valid strategy received,
+        # and the last failed poll as (time.time(), message), each replaced in one store
+        self.last_strategy_at: Optional[float] = None
+        self._last_error: Optional[tuple[float, str]] = None
         after_fork_in_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
         self.lock = threading.Lock()
         self._update_lock = threading.Lock()
+        self._last_error = None  # the parent's polls are not this process's
+
+    @property
+    def last_error(self) -> Optional[tuple[float, str]]:
+        """The last failed poll as ``(time.time(), message)``; not cleared by a good poll
+        (compare with :attr:`last_strategy_at`)."""
+        return self._last_error
 
     @property
     def running(self) -> bool:
@@ -249,7 +256,7 @@ class RemoteControlledSampler(Sampler):
         except (FetchError, ValueError) as e:
             self.metrics.sampler_query_failure(1)
             message = f"Fail to get sampling strategy from {self.sampling_endpoint}: {e}"
-            self.last_error, self.last_error_at = message, time.time()
+            self._last_error = (time.time(), message)
             self.error_reporter.error(message)
             return False
         self.metrics.sampler_retrieved(1)
@@ -262,12 +269,12 @@ class RemoteControlledSampler(Sampler):
         except ValueError as e:
             self.metrics.sampler_update_failure(1)
             message = f"Fail to update sampler from {self.sampling_endpoint}: {e}"
-            self.last_error, self.last_error_at = message, time.time()
+            self._last_error = (time.time(), message)
             self.error_reporter.error(message)
             return False
         with self._update_lock:
             changed = self._apply(strategy)
-        self.last_updated_at = time.time()
+        self.last_strategy_at = time.time()
         if changed:
             self.metrics.sampler_updated(1)
             self.logger.debug("Tracing sampler set to %s", self.sampler)
