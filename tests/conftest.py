@@ -181,6 +181,15 @@ def decode_emit_batch(packet: bytes) -> Any:
     return args.batch
 
 
+def dead_udp_port() -> int:
+    """A loopback UDP port nothing listens on (bound, then released): sends there are refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 @pytest.fixture
 def agent_udp() -> Iterator[socket.socket]:
     """A UDP socket on 127.0.0.1:<free port> standing in for the agent's compact port."""

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 from _http_agent import AgentHTTP, agent_http, live_threads
-from conftest import wait_until
+from conftest import run_in_child, wait_until
 from opentelemetry.sdk import _configuration as otel_configuration
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -243,3 +243,23 @@ def test_the_sdk_env_path_with_a_bad_arg_keeps_jaeger_sampling(
     sampler = otel_configuration._import_sampler("parentbased_jaeger_remote")
     samplers.append(sampler)
     assert isinstance(sampler, ParentBased) and isinstance(sampler._root, JaegerRemoteSampler)
+
+
+def test_a_forked_child_polls_for_itself(agent: AgentHTTP, samplers: list[Any]) -> None:
+    """The child's first decision starts its own poller (the parent's thread is not there)."""
+    agent.serve_json("/sampling", probabilistic(1.0))
+    sampler = JaegerRemoteSampler("svc", endpoint=agent.url("/sampling"), initial_sampling_rate=0)
+    samplers.append(sampler)
+    sampler.should_sample(None, 1, "op")
+    wait_for(lambda: sampler.remote.sampler.rate == 1.0, "the parent's poll")
+    polls = len(agent.requests_to("/sampling"))
+
+    def child() -> bool:
+        sampler.remote.last_strategy_at = None
+        sampler.should_sample(None, 1, "op")
+        ok = bool(wait_until(lambda: sampler.remote.last_strategy_at is not None, timeout=10))
+        sampler.close()
+        return ok
+
+    assert run_in_child(child) is True
+    assert len(agent.requests_to("/sampling")) > polls  # the server saw the child's request

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 import opentracing
 import pytest
 import thriftpy2
-from conftest import decode_emit_batch, wait_until
+from conftest import dead_udp_port, decode_emit_batch, wait_until
 from test_encode import random_spans
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
@@ -131,14 +131,6 @@ def thrift_batch(body: bytes) -> Any:
     batch = ttypes.Batch()
     batch.read(TBinaryProtocol.TBinaryProtocol(TTransport.TMemoryBuffer(body)))
     return batch
-
-
-def dead_udp_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def rich_spans() -> tuple[Any, list[Span]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from _http_agent import AgentHTTP, agent_http, json_reply
-from conftest import receive_batches, run_in_child, wait_until
+from conftest import dead_udp_port, receive_batches, run_in_child, wait_until
 
 from jaeger_client import Config, ConstSampler, RemoteControlledSampler, Tracer
 from jaeger_client.reporter import InMemoryReporter, Reporter, ReporterStats
@@ -29,14 +29,6 @@ def http() -> Iterator[AgentHTTP]:
 def udp_tracer(port: int, sampler: Any = None) -> Tracer:
     reporter = Reporter(None, sender=UDPSender("127.0.0.1", port), flush_interval=0.05)
     return Tracer("health", reporter, sampler or ConstSampler(True))
-
-
-def closed_udp_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_a_healthy_tracer_reports_what_it_sent_and_no_error(agent_udp: socket.socket) -> None:
@@ -59,7 +51,7 @@ def test_a_healthy_tracer_reports_what_it_sent_and_no_error(agent_udp: socket.so
 
 
 def test_an_agent_that_is_down_shows_as_the_last_send_error() -> None:
-    port = closed_udp_port()
+    port = dead_udp_port()
     tracer = udp_tracer(port)
     try:
 
@@ -225,7 +217,7 @@ def test_a_span_too_large_for_any_datagram_shows_as_the_last_error(
 
 
 def test_a_config_with_span_logging_still_reports_health() -> None:
-    port = closed_udp_port()
+    port = dead_udp_port()
     config = Config(
         {
             "sampler": {"type": "const", "param": 1},
