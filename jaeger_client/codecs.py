@@ -1573,10 +1573,11 @@ class W3CBaggageCodec(Codec):
     and OpenTelemetry Python (which reads ``+`` as a space) get the text back, and extract reads
     ``+`` as a space, as OpenTelemetry Python writes it. Properties after ``;`` are dropped.
 
-    W3C's limits hold both ways, in bytes on the wire: at most 180 members, 4,096 bytes each and
-    8,192 in all (extract reads the first 8,192 bytes of the header). Members past them, members
-    that are not ``token=value``, and values that are not text are dropped and counted with
-    ``metrics.baggage_truncations(n)``; whatever lies past the first 8,192 bytes counts as one.
+    W3C's limits hold both ways, on the wire: at most 180 members, 4,096 bytes each and 8,192 in
+    all (extract reads whole members of the header's first 8,192 characters: a valid member is
+    ASCII, so characters are bytes). Members past them, members that are not ``token=value``, and
+    values that are not text are dropped and counted with ``metrics.baggage_truncations(n)``;
+    whatever lies past the first 8,192 characters counts as one.
     Several ``baggage`` headers (a list) are read as one.
     """
 

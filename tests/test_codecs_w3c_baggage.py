@@ -281,9 +281,6 @@ def test_truncations_reach_the_tracer_metrics() -> None:
     assert factory.counts[TRUNCATIONS] == 1
 
 
-TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
 def test_a_mixed_case_key_stays_one_key_across_hops() -> None:
     tracer = tracer_for(["jaeger", "w3c", "baggage"])
     span = tracer.start_span("op")

@@ -4,15 +4,14 @@ for an agent that is down, a loopback HTTP collector and sampling endpoint."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from _http_agent import AgentHTTP, agent_http, json_reply
 from conftest import dead_udp_port, receive_batches, run_in_child, wait_until
+from test_senders import Collector
 
 from jaeger_client import Config, ConstSampler, RemoteControlledSampler, Tracer
 from jaeger_client.reporter import InMemoryReporter, Reporter, ReporterStats
@@ -24,6 +23,14 @@ from jaeger_client.tracer import NoopTracer, TracerStats
 def http() -> Iterator[AgentHTTP]:
     with agent_http() as server:
         yield server
+
+
+def polled_tracer(url: str) -> tuple[Tracer, RemoteControlledSampler]:
+    """A tracer whose remote sampler polls ``url`` only when the test calls ``poll_once``."""
+    sampler = RemoteControlledSampler(
+        service_name="health", sampling_endpoint=url, poll_in_background=False
+    )
+    return Tracer("health", InMemoryReporter(), sampler), sampler
 
 
 def udp_tracer(port: int, sampler: Any = None) -> Tracer:
@@ -69,52 +76,25 @@ def test_an_agent_that_is_down_shows_as_the_last_send_error() -> None:
         tracer.close().result(5)
 
 
-@pytest.fixture
-def overloaded_collector() -> Iterator[str]:
-    """A loopback collector that answers every POST with 503."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/traces"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-def test_a_failing_collector_shows_its_status(overloaded_collector: str) -> None:
-    reporter = Reporter(None, sender=HTTPSender(overloaded_collector))
+def test_a_failing_collector_shows_its_status() -> None:
+    collector = Collector()
+    collector.status = 503
+    reporter = Reporter(None, sender=HTTPSender(collector.url))
     tracer = Tracer("health", reporter, ConstSampler(True))
     try:
         tracer.start_span("op").finish()
         assert tracer.flush(5) is False
         stats = tracer.stats()
-        assert stats.reporter.failed == 1 and stats.last_sent_at is None
-        assert stats.last_send_error == f"POST {overloaded_collector}: HTTP 503 Service Unavailable"
+        assert stats.reporter is not None and stats.reporter.failed == 1
+        assert stats.last_sent_at is None
+        assert stats.last_send_error == f"POST {collector.url}: HTTP 503 Service Unavailable"
     finally:
         tracer.close().result(5)
+        collector.close()
 
 
 def test_the_remote_sampler_shows_its_last_strategy_and_last_failure(http: AgentHTTP) -> None:
-    sampler = RemoteControlledSampler(
-        service_name="health",
-        sampling_endpoint=http.url("/sampling"),
-        poll_in_background=False,
-    )
-    tracer = Tracer("health", InMemoryReporter(), sampler)
+    tracer, sampler = polled_tracer(http.url("/sampling"))
     try:
         assert tracer.stats().last_strategy_at is None
         http.serve_json(
@@ -243,10 +223,7 @@ def test_a_config_with_span_logging_still_reports_health() -> None:
 
 
 def test_the_sampler_counts_a_bad_strategy_and_every_good_poll(http: AgentHTTP) -> None:
-    sampler = RemoteControlledSampler(
-        service_name="health", sampling_endpoint=http.url("/sampling"), poll_in_background=False
-    )
-    tracer = Tracer("health", InMemoryReporter(), sampler)
+    tracer, sampler = polled_tracer(http.url("/sampling"))
     try:
         http.serve_json("/sampling", {"strategyType": "NO-SUCH-STRATEGY"})
         assert sampler.poll_once() is False
@@ -265,10 +242,7 @@ def test_the_sampler_counts_a_bad_strategy_and_every_good_poll(http: AgentHTTP) 
 
 
 def test_a_forked_child_does_not_report_the_parents_failed_poll(http: AgentHTTP) -> None:
-    sampler = RemoteControlledSampler(
-        service_name="health", sampling_endpoint=http.url("/missing"), poll_in_background=False
-    )
-    tracer = Tracer("health", InMemoryReporter(), sampler)
+    tracer, sampler = polled_tracer(http.url("/missing"))
     try:
         assert sampler.poll_once() is False
         assert tracer.stats().last_sampler_error is not None

@@ -225,14 +225,10 @@ class Resolver:
         except Invalid as e:
             shown = "<redacted>" if var in ("JAEGER_PASSWORD", "JAEGER_AUTH_TOKEN") else repr(raw)
             if lenient:
-                self.env_note(f"{var}={shown}: expected {e}")
+                note_env(f"{var}={shown}: expected {e}")
             else:
                 self.env_error(f"{var}={shown}: expected {e}")
             return False, None
-
-    def env_note(self, message: str) -> None:
-        """An OpenTelemetry variable this tracer cannot use: logged once, never an error."""
-        note_env(message)
 
     def resolve(
         self, name: str, parse: Callable[[Any], Any], default: Any, env: Optional[str] = None
@@ -600,7 +596,7 @@ def _resolve_propagation(r: Resolver) -> None:
         if ok:
             names, skipped = parsed
             if skipped:
-                r.env_note(
+                note_env(
                     f"OTEL_PROPAGATORS: {', '.join(skipped)} (no such format here; "
                     "tracecontext, baggage, b3, b3multi and jaeger are read)"
                 )

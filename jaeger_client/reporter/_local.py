@@ -98,20 +98,20 @@ class CompositeReporter(BaseReporter):
 
     def health(self) -> Optional[ReporterHealth]:
         """The first reporter's that has ``health()`` (the remote one, beside a logging one)."""
-        for reporter in self.reporters:
-            health = getattr(reporter, "health", None)
-            if callable(health):
-                result: ReporterHealth = health()
-                return result
-        return None
+        result: Optional[ReporterHealth] = self._first("health")
+        return result
 
     def stats(self) -> Optional[ReporterStats]:
         """The first reporter's that has ``stats()``."""
+        result: Optional[ReporterStats] = self._first("stats")
+        return result
+
+    def _first(self, method: str) -> Any:
+        """``reporter.method()`` of the first reporter that has it; None if none has."""
         for reporter in self.reporters:
-            stats = getattr(reporter, "stats", None)
-            if callable(stats):
-                result: ReporterStats = stats()
-                return result
+            call = getattr(reporter, method, None)
+            if callable(call):
+                return call()
         return None
 
     def flush(self, timeout: Optional[float] = None) -> bool:
